@@ -1,0 +1,232 @@
+package io.github.djlprecision;
+
+import io.github.djlprecision.scaling.GradScalerConfig;
+import java.util.Optional;
+
+/**
+ * How a model should train or run: the precision, and the settings of loss scaling, gradient
+ * clipping and plugin choice. Build one with {@link #builder()} or {@link #of(String)}.
+ */
+public final class PrecisionConfig {
+
+    private final Precision precision;
+    private final AmpLevel ampLevel;
+    private final GradScalerConfig gradScaler;
+    private final GradientClipping gradientClipping;
+    private final boolean nativeAutocast;
+    private final String pluginName;
+
+    private PrecisionConfig(Builder builder) {
+        precision = builder.precision;
+        ampLevel = builder.ampLevel;
+        gradScaler = builder.gradScaler;
+        gradientClipping = builder.gradientClipping;
+        nativeAutocast = builder.nativeAutocast;
+        pluginName = builder.pluginName;
+    }
+
+    /**
+     * Returns the settings for a precision value, everything else at its default.
+     *
+     * @param precision a Lightning precision value such as {@code "16-mixed"}
+     * @return the settings
+     * @throws IllegalArgumentException for an unknown value
+     */
+    public static PrecisionConfig of(String precision) {
+        return builder().optPrecision(precision).build();
+    }
+
+    /**
+     * Returns a builder; its precision is {@code 32-true} until set.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the requested precision.
+     *
+     * @return the precision
+     */
+    public Precision getPrecision() {
+        return precision;
+    }
+
+    /**
+     * Returns the Apex optimization level, if one was requested.
+     *
+     * @return the level, or empty for the native path
+     */
+    public Optional<AmpLevel> getAmpLevel() {
+        return Optional.ofNullable(ampLevel);
+    }
+
+    /**
+     * Returns the loss-scaling settings (used by {@code 16-mixed} and Apex O1/O2).
+     *
+     * @return the settings
+     */
+    public GradScalerConfig getGradScaler() {
+        return gradScaler;
+    }
+
+    /**
+     * Returns the gradient clipping settings, if clipping was requested.
+     *
+     * @return the clipping settings, or empty
+     */
+    public Optional<GradientClipping> getGradientClipping() {
+        return Optional.ofNullable(gradientClipping);
+    }
+
+    /**
+     * Returns whether the engine's own autocast may be used for {@code *-mixed} modes.
+     *
+     * @return false if the user declined native autocast
+     */
+    public boolean isNativeAutocast() {
+        return nativeAutocast;
+    }
+
+    /**
+     * Returns the name of the plugin provider the user asked for, if any.
+     *
+     * @return the provider name, or empty to pick by engine and precision
+     */
+    public Optional<String> getPluginName() {
+        return Optional.ofNullable(pluginName);
+    }
+
+    @Override
+    public String toString() {
+        return precision + (ampLevel == null ? "" : " (amp_level " + ampLevel + ")");
+    }
+
+    /** Builds {@link PrecisionConfig}. */
+    public static final class Builder {
+
+        private Precision precision = Precision.FLOAT_TRUE;
+        private AmpLevel ampLevel;
+        private GradScalerConfig gradScaler = GradScalerConfig.defaults();
+        private GradientClipping gradientClipping;
+        private boolean nativeAutocast = true;
+        private String pluginName;
+
+        Builder() {}
+
+        /**
+         * Sets the precision from its Lightning value.
+         *
+         * @param precision e.g. {@code "16-mixed"}, {@code "bf16-mixed"}, {@code "32-true"}
+         * @return this builder
+         * @throws IllegalArgumentException for an unknown value
+         */
+        public Builder optPrecision(String precision) {
+            this.precision = Precision.parse(precision);
+            return this;
+        }
+
+        /**
+         * Sets the precision.
+         *
+         * @param precision the precision
+         * @return this builder
+         */
+        public Builder optPrecision(Precision precision) {
+            if (precision == null) {
+                throw new IllegalArgumentException("Precision must not be null.");
+            }
+            this.precision = precision;
+            return this;
+        }
+
+        /**
+         * Sets the Apex optimization level, as Lightning's {@code amp_level}; needs {@code
+         * 16-mixed}.
+         *
+         * @param ampLevel {@code O0}, {@code O1}, {@code O2} or {@code O3}
+         * @return this builder
+         */
+        public Builder optAmpLevel(String ampLevel) {
+            this.ampLevel = AmpLevel.parse(ampLevel);
+            return this;
+        }
+
+        /**
+         * Sets the loss-scaling settings.
+         *
+         * @param gradScaler the settings
+         * @return this builder
+         */
+        public Builder optGradScaler(GradScalerConfig gradScaler) {
+            if (gradScaler == null) {
+                throw new IllegalArgumentException("GradScalerConfig must not be null.");
+            }
+            this.gradScaler = gradScaler;
+            return this;
+        }
+
+        /**
+         * Clips gradients after unscaling, as Lightning's {@code gradient_clip_val}.
+         *
+         * @param value the maximum norm or value
+         * @param algorithm {@link GradientClipping.Algorithm#NORM} or {@link
+         *     GradientClipping.Algorithm#VALUE}
+         * @return this builder
+         */
+        public Builder optGradientClipping(double value, GradientClipping.Algorithm algorithm) {
+            this.gradientClipping = new GradientClipping(value, algorithm);
+            return this;
+        }
+
+        /**
+         * Sets whether the engine's own autocast may be used (default true). Declining it makes
+         * {@code 16-mixed} use the Apex-style O2 fallback where one is installed.
+         *
+         * @param nativeAutocast false to decline native autocast
+         * @return this builder
+         */
+        public Builder optNativeAutocast(boolean nativeAutocast) {
+            this.nativeAutocast = nativeAutocast;
+            return this;
+        }
+
+        /**
+         * Picks a plugin provider by name instead of by engine and precision, e.g. a provider the
+         * user ships in a jar of their own.
+         *
+         * @param pluginName the provider's name
+         * @return this builder
+         */
+        public Builder optPlugin(String pluginName) {
+            if (pluginName == null || pluginName.isBlank()) {
+                throw new IllegalArgumentException("Plugin name must not be null or blank.");
+            }
+            this.pluginName = pluginName;
+            return this;
+        }
+
+        /**
+         * Builds the settings, checking that they fit together.
+         *
+         * @return the settings
+         * @throws IllegalArgumentException if an Apex level is combined with anything but {@code
+         *     16-mixed}
+         */
+        public PrecisionConfig build() {
+            if (ampLevel != null && precision != Precision.HALF_MIXED) {
+                throw new IllegalArgumentException(
+                        "amp_level "
+                                + ampLevel
+                                + " only applies to precision '16-mixed' (Apex levels are fp16"
+                                + " recipes), not '"
+                                + precision
+                                + "'. Use precision '16-mixed' with amp_level O0-O3, or drop"
+                                + " amp_level.");
+            }
+            return new PrecisionConfig(this);
+        }
+    }
+}

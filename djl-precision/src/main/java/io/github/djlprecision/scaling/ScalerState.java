@@ -1,0 +1,32 @@
+package io.github.djlprecision.scaling;
+
+/**
+ * What dynamic loss scaling carries from one step to the next, as PyTorch's GradScaler does.
+ *
+ * @param scale the factor the next loss is multiplied by
+ * @param growthTracker consecutive finite steps since the scale last changed
+ */
+public record ScalerState(float scale, int growthTracker) {
+
+    /**
+     * Returns the state after one step, by the rule of LibTorch's {@code _amp_update_scale_}: a
+     * non-finite step multiplies the scale by the backoff factor and resets the tracker; the
+     * growth-interval-th finite step in a row multiplies it by the growth factor, unless that would
+     * overflow fp32.
+     *
+     * @param foundNonFinite whether any gradient of the step was inf or NaN
+     * @param config the growth and backoff settings
+     * @return the next state
+     */
+    public ScalerState next(boolean foundNonFinite, GradScalerConfig config) {
+        if (foundNonFinite) {
+            return new ScalerState((float) (scale * (double) config.getBackoffFactor()), 0);
+        }
+        int successful = growthTracker + 1;
+        if (successful == config.getGrowthInterval()) {
+            float grown = (float) (scale * (double) config.getGrowthFactor());
+            return new ScalerState(Float.isFinite(grown) ? grown : scale, 0);
+        }
+        return new ScalerState(scale, successful);
+    }
+}

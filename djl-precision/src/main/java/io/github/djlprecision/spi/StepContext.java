@@ -1,0 +1,36 @@
+package io.github.djlprecision.spi;
+
+import ai.djl.ndarray.NDArray;
+import io.github.djlprecision.GradientClipping;
+import java.util.List;
+import java.util.Optional;
+
+/** What the trainer hands a plugin for one optimizer step. */
+public interface StepContext {
+
+    /**
+     * Returns the gradients of every trainable parameter, in parameter order. They are views of
+     * the real gradients: changing them in place changes what the optimizer sees. Valid only during
+     * the step.
+     *
+     * @return the gradients
+     */
+    List<NDArray> gradients();
+
+    /** Runs the user's optimizer on the current gradients (DJL's own update). */
+    void applyUpdate();
+
+    /**
+     * Returns the gradient clipping the user asked for.
+     *
+     * @return the clipping settings, or empty
+     */
+    Optional<GradientClipping> clipping();
+
+    /**
+     * Returns how many steps this trainer has taken before this one, skipped ones included.
+     *
+     * @return the step index, from 0
+     */
+    long stepIndex();
+}
