@@ -121,7 +121,8 @@ public class PrecisionTrainer extends Trainer {
                                 engine,
                                 devices[0],
                                 precisionConfig,
-                                PluginRequest.Purpose.TRAINING));
+                                PluginRequest.Purpose.TRAINING,
+                                model));
         logger.info("Training in {} on {} via {}", precisionConfig, devices[0], plugin.getPath());
         if (block.isInitialized()) {
             // PtModel.newTrainer unfreezes a loaded model so that it trains; running statistics stay

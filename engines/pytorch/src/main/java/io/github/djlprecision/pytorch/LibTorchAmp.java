@@ -1,0 +1,187 @@
+package io.github.djlprecision.pytorch;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.LibUtils;
+import com.sun.jna.Function;
+import com.sun.jna.Memory;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * LibTorch's autocast switches and GradScaler kernels, called by symbol name through JNA from the
+ * libtorch DJL loaded. DJL's JNI has no binding for them.
+ *
+ * <p>C++ {@code bool} and the 8-bit enums {@code c10::DeviceType} and {@code c10::ScalarType} are
+ * passed as Java {@code byte}, and a {@code bool} result is read as the low byte of an int: a Java
+ * {@code Boolean} argument does not take effect. A {@code Tensor&} is the address of the {@code
+ * torch::Tensor} a DJL handle points to.
+ */
+final class LibTorchAmp {
+
+    static final byte CPU = 0;
+    static final byte CUDA = 1;
+    static final byte HALF = 5;
+    static final byte FLOAT = 6;
+    static final byte BFLOAT16 = 15;
+
+    private static final String AUTOCAST = "_ZN2at8autocast";
+    private static final String OPS = "_ZN2at4_ops";
+
+    private static volatile LibTorchAmp instance;
+
+    private final Function setEnabled;
+    private final Function isEnabled;
+    private final Function setDtype;
+    private final Function getDtype;
+    private final Function clearCache;
+    private final Function incrementNesting;
+    private final Function decrementNesting;
+    private final Function nonFiniteCheckAndUnscale;
+    private final Function updateScale;
+    private final Function zero;
+
+    private LibTorchAmp(NativeLibrary lib) {
+        setEnabled = lib.getFunction(AUTOCAST + "20set_autocast_enabledEN3c1010DeviceTypeEb");
+        isEnabled = lib.getFunction(AUTOCAST + "19is_autocast_enabledEN3c1010DeviceTypeE");
+        setDtype = lib.getFunction(AUTOCAST + "18set_autocast_dtypeEN3c1010DeviceTypeENS1_10ScalarTypeE");
+        getDtype = lib.getFunction(AUTOCAST + "18get_autocast_dtypeEN3c1010DeviceTypeE");
+        clearCache = lib.getFunction(AUTOCAST + "11clear_cacheEv");
+        incrementNesting = lib.getFunction(AUTOCAST + "17increment_nestingEv");
+        decrementNesting = lib.getFunction(AUTOCAST + "17decrement_nestingEv");
+        nonFiniteCheckAndUnscale =
+                lib.getFunction(
+                        OPS
+                                + "42_amp_foreach_non_finite_check_and_unscale_4callEN3c108ArrayRefINS_6TensorEEERS4_RKS4_");
+        updateScale = lib.getFunction(OPS + "18_amp_update_scale_4callERNS_6TensorES3_RKS2_ddl");
+        zero = lib.getFunction(OPS + "5zero_4callERNS_6TensorE");
+    }
+
+    /**
+     * Returns the bridge, resolving every symbol on first use.
+     *
+     * @return the bridge
+     * @throws LibTorchUnavailableException naming the library and the missing symbol
+     */
+    static LibTorchAmp get() {
+        LibTorchAmp amp = instance;
+        if (amp == null) {
+            synchronized (LibTorchAmp.class) {
+                amp = instance;
+                if (amp == null) {
+                    amp = load();
+                    instance = amp;
+                }
+            }
+        }
+        return amp;
+    }
+
+    private static LibTorchAmp load() {
+        Engine.getEngine("PyTorch"); // loads libtorch, so that LibUtils knows where it is
+        Path lib = Path.of(LibUtils.getLibtorchPath(), System.mapLibraryName("torch_cpu"));
+        if (!Files.isRegularFile(lib)) {
+            throw new LibTorchUnavailableException("libtorch_cpu not found at " + lib);
+        }
+        try {
+            return new LibTorchAmp(NativeLibrary.getInstance(lib.toString()));
+        } catch (UnsatisfiedLinkError e) {
+            throw new LibTorchUnavailableException(
+                    "LibTorch at " + lib + " lacks an autocast or GradScaler symbol: " + e.getMessage());
+        }
+    }
+
+    static byte deviceType(Device device) {
+        if (device.isGpu()) {
+            return CUDA;
+        }
+        if (Device.Type.CPU.equals(device.getDeviceType())) {
+            return CPU;
+        }
+        throw new IllegalArgumentException(
+                "LibTorch autocast runs on cpu and gpu devices, not " + device);
+    }
+
+    static byte scalarType(DataType type) {
+        switch (type) {
+            case FLOAT16:
+                return HALF;
+            case BFLOAT16:
+                return BFLOAT16;
+            case FLOAT32:
+                return FLOAT;
+            default:
+                throw new IllegalArgumentException(
+                        "Autocast computes in float16 or bfloat16, not " + type);
+        }
+    }
+
+    boolean isEnabled(byte device) {
+        return (isEnabled.invokeInt(new Object[] {device}) & 0xff) != 0;
+    }
+
+    void setEnabled(byte device, boolean enabled) {
+        setEnabled.invokeVoid(new Object[] {device, (byte) (enabled ? 1 : 0)});
+    }
+
+    byte getDtype(byte device) {
+        return (byte) getDtype.invokeInt(new Object[] {device});
+    }
+
+    void setDtype(byte device, byte scalarType) {
+        setDtype.invokeVoid(new Object[] {device, scalarType});
+    }
+
+    void clearCache() {
+        clearCache.invokeVoid(new Object[0]);
+    }
+
+    long incrementNesting() {
+        return incrementNesting.invokeLong(new Object[0]);
+    }
+
+    long decrementNesting() {
+        return decrementNesting.invokeLong(new Object[0]);
+    }
+
+    /**
+     * {@code at::_ops::_amp_foreach_non_finite_check_and_unscale_::call(TensorList, Tensor&, const
+     * Tensor&)}: a {@code c10::ArrayRef<Tensor>} is passed by value as (data, length), and an
+     * {@code at::Tensor} is one {@code TensorImpl*}, so the list is built from the pointer each
+     * DJL handle holds.
+     */
+    void nonFiniteCheckAndUnscale(List<Long> tensorHandles, long foundInf, long invScale) {
+        try (Memory list = new Memory((long) Long.BYTES * tensorHandles.size())) {
+            for (int i = 0; i < tensorHandles.size(); i++) {
+                list.setPointer((long) Long.BYTES * i, new Pointer(tensorHandles.get(i)).getPointer(0));
+            }
+            nonFiniteCheckAndUnscale.invokeVoid(
+                    new Object[] {
+                        list, (long) tensorHandles.size(), new Pointer(foundInf), new Pointer(invScale)
+                    });
+        }
+    }
+
+    /** {@code at::_ops::_amp_update_scale_::call(Tensor&, Tensor&, const Tensor&, double, double, int64_t)}. */
+    void updateScale(
+            long scale, long growthTracker, long foundInf, double growth, double backoff, long interval) {
+        updateScale.invokePointer(
+                new Object[] {
+                    new Pointer(scale),
+                    new Pointer(growthTracker),
+                    new Pointer(foundInf),
+                    growth,
+                    backoff,
+                    interval
+                });
+    }
+
+    /** {@code at::_ops::zero_::call(Tensor&)}: sets every element to 0 without arithmetic. */
+    void zero(long tensorHandle) {
+        zero.invokePointer(new Object[] {new Pointer(tensorHandle)});
+    }
+}
