@@ -1,5 +1,6 @@
 package io.github.djlprecision;
 
+import io.github.djlprecision.breaker.PrecisionBreakerConfig;
 import io.github.djlprecision.scaling.GradScalerConfig;
 import java.util.Optional;
 
@@ -15,6 +16,8 @@ public final class PrecisionConfig {
     private final GradientClipping gradientClipping;
     private final boolean nativeAutocast;
     private final String pluginName;
+    private final PrecisionBreakerConfig circuitBreaker;
+    private final int lowScaleDiagnosisSteps;
 
     private PrecisionConfig(Builder builder) {
         precision = builder.precision;
@@ -23,6 +26,8 @@ public final class PrecisionConfig {
         gradientClipping = builder.gradientClipping;
         nativeAutocast = builder.nativeAutocast;
         pluginName = builder.pluginName;
+        circuitBreaker = builder.circuitBreaker;
+        lowScaleDiagnosisSteps = builder.lowScaleDiagnosisSteps;
     }
 
     /**
@@ -99,6 +104,25 @@ public final class PrecisionConfig {
         return Optional.ofNullable(pluginName);
     }
 
+    /**
+     * Returns the precision circuit breaker's settings, if the breaker is on.
+     *
+     * @return the settings, or empty when the breaker is off (the default)
+     */
+    public Optional<PrecisionBreakerConfig> getCircuitBreaker() {
+        return Optional.ofNullable(circuitBreaker);
+    }
+
+    /**
+     * Returns after how many consecutive steps with a loss scale below 1 the trainer logs a
+     * diagnosis and tells {@link PrecisionListener}s.
+     *
+     * @return the number of steps; 0 when the diagnosis is off
+     */
+    public int getLowScaleDiagnosisSteps() {
+        return lowScaleDiagnosisSteps;
+    }
+
     @Override
     public String toString() {
         return precision + (ampLevel == null ? "" : " (amp_level " + ampLevel + ")");
@@ -113,6 +137,8 @@ public final class PrecisionConfig {
         private GradientClipping gradientClipping;
         private boolean nativeAutocast = true;
         private String pluginName;
+        private PrecisionBreakerConfig circuitBreaker;
+        private int lowScaleDiagnosisSteps = 100;
 
         Builder() {}
 
@@ -205,6 +231,51 @@ public final class PrecisionConfig {
                 throw new IllegalArgumentException("Plugin name must not be null or blank.");
             }
             this.pluginName = pluginName;
+            return this;
+        }
+
+        /**
+         * Switches the precision circuit breaker on: a {@code 16-mixed} or {@code bf16-mixed} run
+         * whose steps keep being skipped, or whose loss scale falls below a floor, degrades to the
+         * next safer precision and later probes the faster one again. Off by default, so that a
+         * run's numerics never change unasked.
+         *
+         * @param circuitBreaker the settings, e.g. {@link PrecisionBreakerConfig#defaults()}
+         * @return this builder
+         */
+        public Builder optCircuitBreaker(PrecisionBreakerConfig circuitBreaker) {
+            if (circuitBreaker == null) {
+                throw new IllegalArgumentException(
+                        "PrecisionBreakerConfig must not be null; use optCircuitBreakerOff() to"
+                                + " switch the breaker off.");
+            }
+            this.circuitBreaker = circuitBreaker;
+            return this;
+        }
+
+        /**
+         * Switches the precision circuit breaker off (the default).
+         *
+         * @return this builder
+         */
+        public Builder optCircuitBreakerOff() {
+            this.circuitBreaker = null;
+            return this;
+        }
+
+        /**
+         * Sets after how many consecutive steps with a loss scale below 1 the trainer diagnoses
+         * that fp16 cannot hold the model and suggests {@code bf16-mixed} (default 100).
+         *
+         * @param steps at least 1, or 0 to switch the diagnosis off
+         * @return this builder
+         */
+        public Builder optLowScaleDiagnosis(int steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException(
+                        "Low-scale diagnosis steps must be at least 0 (0: off), got " + steps);
+            }
+            this.lowScaleDiagnosisSteps = steps;
             return this;
         }
 

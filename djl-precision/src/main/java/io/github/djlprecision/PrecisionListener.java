@@ -1,20 +1,41 @@
 package io.github.djlprecision;
 
+import io.github.djlprecision.breaker.BreakerTransition;
 import io.github.djlprecision.spi.StepOutcome;
 
 /**
  * Precision events. A {@link ai.djl.training.listener.TrainingListener} added to the user's
  * {@link ai.djl.training.TrainingConfig} that also implements this interface receives them, so
- * one listener object serves both.
+ * one listener object serves both. Every method defaults to doing nothing.
  */
 public interface PrecisionListener {
 
     /**
-     * Called after a step whose update was skipped, e.g. for inf or NaN gradients.
+     * Called after a step whose update was skipped, e.g. for inf or NaN gradients. The weights,
+     * the optimizer's state and its update count (which drives DJL's learning-rate trackers) are
+     * as they were before the step.
      *
      * @param trainer the trainer
      * @param stepIndex the index of the skipped step, from 0
      * @param outcome the reason and the loss scale the next step uses
      */
     default void onStepSkipped(PrecisionTrainer trainer, long stepIndex, StepOutcome outcome) {}
+
+    /**
+     * Called when the precision circuit breaker changes state: it tripped and training degraded
+     * to a safer precision, it probes the faster precision again, or the probe ended.
+     *
+     * @param trainer the trainer
+     * @param transition what changed, and why
+     */
+    default void onBreakerTransition(PrecisionTrainer trainer, BreakerTransition transition) {}
+
+    /**
+     * Called once per stretch in which the fp16 loss scale stays below 1 for the configured number
+     * of steps ({@link PrecisionConfig#getLowScaleDiagnosisSteps()}).
+     *
+     * @param trainer the trainer
+     * @param diagnosis the scale, how long it stayed low, and the precision to use instead
+     */
+    default void onLowLossScale(PrecisionTrainer trainer, LossScaleDiagnosis diagnosis) {}
 }

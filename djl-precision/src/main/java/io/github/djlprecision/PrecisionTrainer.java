@@ -13,6 +13,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.Pair;
+import io.github.djlprecision.breaker.PrecisionBreakerPlugin;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
@@ -63,6 +64,7 @@ public class PrecisionTrainer extends Trainer {
     private final PrecisionConfig precisionConfig;
     private final Device device;
     private final List<PrecisionListener> precisionListeners = new ArrayList<>();
+    private final LowScaleMonitor lowScale;
     private long stepIndex;
     private long skippedSteps;
     private StepOutcome lastOutcome;
@@ -77,11 +79,13 @@ public class PrecisionTrainer extends Trainer {
         this.plugin = plugin;
         this.precisionConfig = precisionConfig;
         device = getDevices()[0];
+        lowScale = new LowScaleMonitor(precisionConfig.getLowScaleDiagnosisSteps());
         userConfig.getTrainingListeners().stream()
                 .filter(PrecisionListener.class::isInstance)
                 .map(PrecisionListener.class::cast)
                 .forEach(precisionListeners::add);
         restoreState(model);
+        plugin.onTrainerCreated(this);
     }
 
     /**
@@ -93,8 +97,8 @@ public class PrecisionTrainer extends Trainer {
      * @param trainingConfig the user's training config
      * @param precisionConfig the precision to train in
      * @return the trainer
-     * @throws UnsupportedPrecisionException if no installed plugin can train this precision on the
-     *     model's engine and device, naming what can
+     * @throws UnsupportedPrecisionException listing every reason this precision cannot train on
+     *     the model's engine and device with these settings, naming what can
      */
     public static PrecisionTrainer newTrainer(
             Model model, TrainingConfig trainingConfig, PrecisionConfig precisionConfig) {
@@ -107,22 +111,7 @@ public class PrecisionTrainer extends Trainer {
             throw new IllegalStateException("You must set block before creating trainer");
         }
         Device[] devices = trainingConfig.getDevices();
-        if (devices.length != 1) {
-            throw new UnsupportedPrecisionException(
-                    "djl-precision trains on exactly one device, the config names "
-                            + devices.length
-                            + ". Set one with DefaultTrainingConfig.optDevices(new Device[]"
-                            + " {device}).");
-        }
-        String engine = model.getNDManager().getEngine().getEngineName();
-        PrecisionPlugin plugin =
-                PrecisionPlugins.create(
-                        new PluginRequest(
-                                engine,
-                                devices[0],
-                                precisionConfig,
-                                PluginRequest.Purpose.TRAINING,
-                                model));
+        PrecisionPlugin plugin = createPlugin(model, devices, precisionConfig);
         logger.info("Training in {} on {} via {}", precisionConfig, devices[0], plugin.getPath());
         if (block.isInitialized()) {
             // PtModel.newTrainer unfreezes a loaded model so that it trains; running statistics stay
@@ -143,6 +132,63 @@ public class PrecisionTrainer extends Trainer {
             plugin.close();
             throw e;
         }
+    }
+
+    /**
+     * Builds the plugin, first checking everything that can be checked before native work starts,
+     * and reports every problem at once.
+     */
+    private static PrecisionPlugin createPlugin(
+            Model model, Device[] devices, PrecisionConfig precisionConfig) {
+        List<String> problems = new ArrayList<>();
+        if (devices.length != 1) {
+            problems.add(
+                    "djl-precision trains on exactly one device, the config names "
+                            + devices.length
+                            + ". Set one with DefaultTrainingConfig.optDevices(new Device[]"
+                            + " {device}).");
+        }
+        problems.addAll(PrecisionBreakerPlugin.problems(precisionConfig));
+        PluginRequest request = null;
+        PrecisionPlugin plugin = null;
+        if (devices.length == 1) {
+            request =
+                    new PluginRequest(
+                            model.getNDManager().getEngine().getEngineName(),
+                            devices[0],
+                            precisionConfig,
+                            PluginRequest.Purpose.TRAINING,
+                            model);
+            try {
+                plugin = PrecisionPlugins.create(request);
+            } catch (UnsupportedPrecisionException e) {
+                problems.addAll(e.getProblems());
+            }
+        }
+        if (plugin != null
+                && precisionConfig.getGradientClipping().isPresent()
+                && !plugin.supportsGradientClipping()) {
+            problems.add(
+                    "Gradient clipping needs unscaled gradients before the optimizer, which "
+                            + plugin.getPath()
+                            + " cannot provide. Drop optGradientClipping or choose another"
+                            + " precision.");
+        }
+        if (!problems.isEmpty()) {
+            if (plugin != null) {
+                plugin.close();
+            }
+            throw new UnsupportedPrecisionException(problems);
+        }
+        if (precisionConfig.getCircuitBreaker().isPresent()) {
+            try {
+                return PrecisionBreakerPlugin.wrap(request, plugin);
+            } catch (RuntimeException e) {
+                plugin.close();
+                throw e;
+            }
+        }
+        return plugin;
     }
 
     /**
@@ -251,6 +297,12 @@ public class PrecisionTrainer extends Trainer {
             long index = stepIndex;
             precisionListeners.forEach(l -> l.onStepSkipped(this, index, outcome));
         }
+        lowScale.observe(stepIndex, outcome.lossScale())
+                .ifPresent(
+                        diagnosis -> {
+                            logger.warn(diagnosis.message());
+                            precisionListeners.forEach(l -> l.onLowLossScale(this, diagnosis));
+                        });
         if (getMetrics() != null) {
             getMetrics().addMetric(METRIC_SKIPPED_STEP, outcome.applied() ? 0 : 1);
             if (!Float.isNaN(outcome.lossScale())) {
@@ -302,25 +354,35 @@ public class PrecisionTrainer extends Trainer {
         if (saved == null) {
             return;
         }
-        stepIndex = Long.parseLong(model.getProperty(STATE_PREFIX + "steps", "0"));
-        skippedSteps = Long.parseLong(model.getProperty(STATE_PREFIX + "skipped", "0"));
-        if (!saved.equals(plugin.getPrecision().value())) {
-            logger.warn(
-                    "The model was saved training in {}; it now trains in {}: plugin state not"
-                            + " restored",
-                    saved,
-                    plugin.getPrecision());
-            return;
+        try {
+            stepIndex = Long.parseLong(model.getProperty(STATE_PREFIX + "steps", "0"));
+            skippedSteps = Long.parseLong(model.getProperty(STATE_PREFIX + "skipped", "0"));
+            if (!saved.equals(plugin.getPrecision().value())) {
+                logger.warn(
+                        "The model was saved training in {}; it now trains in {}: plugin state"
+                                + " not restored",
+                        saved,
+                        plugin.getPrecision());
+                return;
+            }
+            Map<String, String> state = new HashMap<>();
+            model.getProperties()
+                    .forEach(
+                            (k, v) -> {
+                                if (k.startsWith(STATE_PREFIX)) {
+                                    state.put(k.substring(STATE_PREFIX.length()), v);
+                                }
+                            });
+            plugin.loadStateDict(state);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(
+                    "The model's saved precision state (properties "
+                            + STATE_PREFIX
+                            + "*) is invalid: "
+                            + e.getMessage()
+                            + ". Remove those properties to start the precision state afresh.",
+                    e);
         }
-        Map<String, String> state = new HashMap<>();
-        model.getProperties()
-                .forEach(
-                        (k, v) -> {
-                            if (k.startsWith(STATE_PREFIX)) {
-                                state.put(k.substring(STATE_PREFIX.length()), v);
-                            }
-                        });
-        plugin.loadStateDict(state);
     }
 
     /**

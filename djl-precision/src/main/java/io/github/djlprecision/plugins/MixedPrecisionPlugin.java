@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
+import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.scaling.ScalerState;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PrecisionPlugin;
@@ -39,6 +40,10 @@ public class MixedPrecisionPlugin implements PrecisionPlugin {
 
     private static final String SCALE = "scaler.scale";
     private static final String GROWTH_TRACKER = "scaler.growth_tracker";
+    private static final String INIT_SCALE = "scaler.init_scale";
+    private static final String GROWTH_FACTOR = "scaler.growth_factor";
+    private static final String BACKOFF_FACTOR = "scaler.backoff_factor";
+    private static final String GROWTH_INTERVAL = "scaler.growth_interval";
 
     private final Precision precision;
     private final Autocast autocast;
@@ -161,20 +166,54 @@ public class MixedPrecisionPlugin implements PrecisionPlugin {
             return Map.of();
         }
         ScalerState state = scaler.getState();
+        GradScalerConfig config = scaler.getConfig();
         return Map.of(
                 SCALE,
                 Float.toString(state.scale()),
                 GROWTH_TRACKER,
-                Integer.toString(state.growthTracker()));
+                Integer.toString(state.growthTracker()),
+                INIT_SCALE,
+                Float.toString(config.getInitScale()),
+                GROWTH_FACTOR,
+                Float.toString(config.getGrowthFactor()),
+                BACKOFF_FACTOR,
+                Float.toString(config.getBackoffFactor()),
+                GROWTH_INTERVAL,
+                Integer.toString(config.getGrowthInterval()));
     }
 
+    /**
+     * Restores the scale, the growth tracker and, as torch's {@code GradScaler.load_state_dict}
+     * does, the saved growth and backoff settings; only the choice of kernels stays as configured.
+     * Saved values are validated like configured ones.
+     */
     @Override
     public void loadStateDict(Map<String, String> state) {
-        if (scaler != null && state.containsKey(SCALE)) {
-            scaler.setState(
-                    new ScalerState(
-                            Float.parseFloat(state.get(SCALE)),
-                            Integer.parseInt(state.getOrDefault(GROWTH_TRACKER, "0"))));
+        if (scaler == null || !state.containsKey(SCALE)) {
+            return;
         }
+        GradScalerConfig current = scaler.getConfig();
+        GradScalerConfig saved =
+                GradScalerConfig.builder()
+                        .optInitScale(parse(state, INIT_SCALE, current.getInitScale()))
+                        .optGrowthFactor(parse(state, GROWTH_FACTOR, current.getGrowthFactor()))
+                        .optBackoffFactor(parse(state, BACKOFF_FACTOR, current.getBackoffFactor()))
+                        .optGrowthInterval(
+                                Integer.parseInt(
+                                        state.getOrDefault(
+                                                GROWTH_INTERVAL,
+                                                Integer.toString(current.getGrowthInterval()))))
+                        .optFusedKernels(current.isFusedKernels())
+                        .build();
+        scaler.restore(
+                new ScalerState(
+                        Float.parseFloat(state.get(SCALE)),
+                        Integer.parseInt(state.getOrDefault(GROWTH_TRACKER, "0"))),
+                saved);
+    }
+
+    private static float parse(Map<String, String> state, String key, float otherwise) {
+        String value = state.get(key);
+        return value == null ? otherwise : Float.parseFloat(value);
     }
 }

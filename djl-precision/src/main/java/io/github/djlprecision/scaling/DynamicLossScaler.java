@@ -13,7 +13,7 @@ import java.util.List;
  */
 public final class DynamicLossScaler {
 
-    private final GradScalerConfig config;
+    private GradScalerConfig config;
     private final ScalerKernels kernels;
     private ScalerState state;
 
@@ -86,6 +86,18 @@ public final class DynamicLossScaler {
             throw new IllegalArgumentException("Invalid loss-scaler state: " + state);
         }
         this.state = state;
+    }
+
+    /**
+     * Restores a state and the settings saved with it, as {@code GradScaler.load_state_dict} does:
+     * the checkpoint's growth and backoff settings replace the configured ones.
+     *
+     * @param state the state to continue from
+     * @param config the settings the state was saved with
+     */
+    public void restore(ScalerState state, GradScalerConfig config) {
+        setState(state);
+        this.config = config;
     }
 
     /**

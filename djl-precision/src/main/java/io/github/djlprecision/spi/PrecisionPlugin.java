@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.PrecisionTrainer;
 import java.util.List;
 import java.util.Map;
 
@@ -118,6 +119,17 @@ public interface PrecisionPlugin extends AutoCloseable {
     }
 
     /**
+     * Returns whether this plugin can clip gradients. Clipping needs every gradient unscaled
+     * before the optimizer runs; a path that unscales inside its optimizer, or cannot unscale at
+     * all, must return false so that the trainer refuses clipping up front.
+     *
+     * @return true if {@link #clipGradients} works on this path
+     */
+    default boolean supportsGradientClipping() {
+        return true;
+    }
+
+    /**
      * Clips unscaled gradients in place; the default works with plain DJL operations on every
      * engine.
      *
@@ -143,6 +155,15 @@ public interface PrecisionPlugin extends AutoCloseable {
      * @param state the saved state
      */
     default void loadStateDict(Map<String, String> state) {}
+
+    /**
+     * Called once the trainer that uses this plugin exists, so that the plugin can report through
+     * it: {@link PrecisionTrainer#notifyListeners}, {@link PrecisionTrainer#getMetrics()}, {@link
+     * PrecisionTrainer#getStepCount()}.
+     *
+     * @param trainer the trainer
+     */
+    default void onTrainerCreated(PrecisionTrainer trainer) {}
 
     /** Releases what the plugin holds; called when the trainer closes. */
     @Override
