@@ -1,6 +1,8 @@
 package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.util.cuda.CudaUtils;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
@@ -14,12 +16,35 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The PyTorch engine's precisions: LibTorch's native autocast and GradScaler kernels. */
 public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
 
     /** The DJL engine name this provider serves. */
     public static final String ENGINE = "PyTorch";
+
+    private static final Logger logger = LoggerFactory.getLogger(PyTorchPrecisionProvider.class);
+
+    private final IntFunction<String> computeCapability;
+
+    /** Creates the provider; {@link java.util.ServiceLoader} uses this constructor. */
+    public PyTorchPrecisionProvider() {
+        this(CudaUtils::getComputeCapability);
+    }
+
+    /**
+     * Creates the provider with another source of CUDA compute capabilities, e.g. to check a GPU
+     * setup on a machine without one.
+     *
+     * @param computeCapability maps a CUDA device id to its capability as DJL's {@link
+     *     CudaUtils#getComputeCapability(int)} spells it, e.g. {@code "86"} for 8.6
+     */
+    PyTorchPrecisionProvider(IntFunction<String> computeCapability) {
+        this.computeCapability = computeCapability;
+    }
 
     @Override
     public String getName() {
@@ -36,6 +61,46 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         return Set.of(Precision.HALF_MIXED, Precision.BF16_MIXED);
     }
 
+    /**
+     * bf16 needs Ampere (8.0) or newer; fp16 runs everywhere but gains from tensor cores only
+     * from Volta (7.0) on, which is worth a warning, not a refusal (it still halves activation
+     * memory).
+     */
+    private void checkComputeCapability(Precision precision, Device device, List<String> problems) {
+        int capability;
+        try {
+            capability = Integer.parseInt(computeCapability.apply(device.getDeviceId()));
+        } catch (RuntimeException e) {
+            problems.add(
+                    "Cannot read the CUDA compute capability of "
+                            + device
+                            + " ("
+                            + e.getMessage()
+                            + "), so "
+                            + precision
+                            + " cannot be checked; is the CUDA driver installed?");
+            return;
+        }
+        String version = capability / 10 + "." + capability % 10;
+        if (precision.isBfloat16() && capability < 80) {
+            problems.add(
+                    precision
+                            + " needs CUDA compute capability 8.0 (Ampere) or newer; "
+                            + device
+                            + " has "
+                            + version
+                            + ". Use '16-mixed', or '32-true'.");
+        } else if (precision.computeType() == DataType.FLOAT16
+                && capability < 70) {
+            logger.warn(
+                    "{} has compute capability {}, below 7.0: no tensor cores, so {} saves"
+                            + " memory but will not be faster than 32-true.",
+                    device,
+                    version,
+                    precision);
+        }
+    }
+
     @Override
     public PrecisionPlugin create(PluginRequest request) {
         PrecisionConfig config = request.config();
@@ -45,6 +110,9 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         if (!device.isGpu() && !Device.Type.CPU.equals(device.getDeviceType())) {
             problems.add(
                     precision + " on PyTorch runs on cpu or gpu devices, not " + device + ".");
+        }
+        if (device.isGpu()) {
+            checkComputeCapability(precision, device, problems);
         }
         config.getAmpLevel()
                 .ifPresent(
