@@ -1,0 +1,229 @@
+package io.github.djlprecision.pytorch;
+
+import static io.github.djlprecision.pytorch.Runs.Batch.FP16_OVERFLOW;
+import static io.github.djlprecision.pytorch.Runs.Batch.INF;
+import static io.github.djlprecision.pytorch.Runs.Batch.NORMAL;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import io.github.djlprecision.GradientClipping;
+import io.github.djlprecision.Precision;
+import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.breaker.PrecisionBreakerConfig;
+import io.github.djlprecision.breaker.PrecisionBreakerPlugin;
+import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Save mid-run with DJL's own {@code model.save}, load into a fresh model and trainer, continue:
+ * the result must be the uninterrupted run's, exactly. SGD keeps no state of its own, so weights
+ * and the precision state are all there is to restore; DJL does not save optimizer state (Adam's
+ * moments), which the last test pins down.
+ */
+class CheckpointResumeTest {
+
+    private static final String NAME = "resume";
+
+    @TempDir Path dir;
+
+    private static DefaultTrainingConfig sgd() {
+        return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                .optOptimizer(
+                        Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build())
+                .optDevices(new Device[] {Device.cpu()});
+    }
+
+    /** What steps {@code from} to {@code to - 1} produced. */
+    private record Segment(
+            List<Float> losses, List<Float> scales, List<Precision> precisions, float[] weights) {}
+
+    private static Segment train(
+            Model model,
+            DefaultTrainingConfig training,
+            PrecisionConfig precision,
+            Runs.Batch[] batches,
+            int from,
+            int to) {
+        List<Float> losses = new ArrayList<>();
+        List<Float> scales = new ArrayList<>();
+        List<Precision> precisions = new ArrayList<>();
+        try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, training, precision)) {
+            float[] before = model.getBlock().isInitialized() ? Runs.flatWeights(model) : null;
+            trainer.initialize(Runs.inputShape());
+            if (before != null) {
+                assertArrayEquals(before, Runs.flatWeights(model), "initialize changed loaded weights");
+            }
+            assertEquals(from, trainer.getStepCount(), "step count");
+            for (int i = from; i < to; i++) {
+                precisions.add(
+                        trainer.getPlugin() instanceof PrecisionBreakerPlugin
+                                ? ((PrecisionBreakerPlugin) trainer.getPlugin()).getActivePrecision()
+                                : trainer.getPlugin().getPrecision());
+                losses.add(Runs.step(trainer, i, batches[i]));
+                scales.add(trainer.getLastOutcome().orElseThrow().lossScale());
+            }
+            return new Segment(losses, scales, precisions, Runs.flatWeights(model));
+        }
+    }
+
+    /** Runs all steps in one go, then in two halves around a save and a load. */
+    private void assertResumeMatches(
+            Supplier<DefaultTrainingConfig> training,
+            PrecisionConfig precision,
+            Runs.Batch[] batches,
+            int saveAfter)
+            throws IOException, MalformedModelException {
+        Segment whole;
+        try (Model model = Fixtures.mlp(NAME)) {
+            whole = train(model, training.get(), precision, batches, 0, batches.length);
+        }
+        try (Model model = Fixtures.mlp(NAME)) {
+            train(model, training.get(), precision, batches, 0, saveAfter);
+            model.save(dir, NAME);
+        }
+        Segment resumed;
+        try (Model model = Fixtures.mlp(NAME)) {
+            model.load(dir, NAME);
+            resumed = train(model, training.get(), precision, batches, saveAfter, batches.length);
+        }
+        int n = batches.length;
+        assertEquals(whole.precisions().subList(saveAfter, n), resumed.precisions(), "precisions");
+        assertEquals(whole.scales().subList(saveAfter, n), resumed.scales(), "loss scales");
+        assertEquals(whole.losses().subList(saveAfter, n), resumed.losses(), "losses");
+        assertArrayEquals(whole.weights(), resumed.weights(), "final weights");
+    }
+
+    private static Runs.Batch[] batches(Runs.Batch... batches) {
+        return batches;
+    }
+
+    @Test
+    void resumedRunContinuesWithTheSavedScaleAndMatchesExactly() throws Exception {
+        // the default GradScaler starts at 2^16; the bad batch at step 2 halves it, growth every 4
+        PrecisionConfig precision =
+                PrecisionConfig.builder()
+                        .optPrecision("16-mixed")
+                        .optGradScaler(GradScalerConfig.builder().optGrowthInterval(4).build())
+                        .build();
+        Runs.Batch[] batches =
+                batches(NORMAL, NORMAL, INF, NORMAL, NORMAL, NORMAL, NORMAL, NORMAL, NORMAL, NORMAL);
+        assertResumeMatches(CheckpointResumeTest::sgd, precision, batches, 5);
+
+        // the control: the same weights without the precision state restart at 2^16
+        try (Model model = Fixtures.mlp(NAME)) {
+            model.load(dir, NAME);
+            assertEquals("32768.0", model.getProperty("precision.scaler.scale"));
+            assertEquals("2", model.getProperty("precision.scaler.growth_tracker"));
+            assertEquals("4", model.getProperty("precision.scaler.growth_interval"));
+            assertEquals("16-mixed", model.getProperty("precision.value"));
+            model.getProperties().keySet().removeIf(k -> k.startsWith("precision."));
+            Segment fresh = train(model, sgd(), precision, batches, 0, 1);
+            assertEquals(List.of(65536f), fresh.scales());
+        }
+    }
+
+    @Test
+    void savedScalerSettingsWinOverTheConfiguredOnesAsInTorch() throws Exception {
+        PrecisionConfig saved =
+                PrecisionConfig.builder()
+                        .optPrecision("16-mixed")
+                        .optGradScaler(
+                                GradScalerConfig.builder()
+                                        .optInitScale(1024f)
+                                        .optGrowthInterval(2)
+                                        .optGrowthFactor(4f)
+                                        .build())
+                        .build();
+        Runs.Batch[] batches = batches(NORMAL, NORMAL, NORMAL, NORMAL, NORMAL, NORMAL);
+        try (Model model = Fixtures.mlp(NAME)) {
+            train(model, sgd(), saved, batches, 0, 3);
+            model.save(dir, NAME);
+        }
+        try (Model model = Fixtures.mlp(NAME)) {
+            model.load(dir, NAME);
+            // resumed with the default settings (growth 2 every 2000 steps): the checkpoint's win
+            Segment resumed = train(model, sgd(), PrecisionConfig.of("16-mixed"), batches, 3, 6);
+            assertEquals(List.of(4096f * 4, 4096f * 4, 4096f * 16), resumed.scales());
+        }
+    }
+
+    @Test
+    void breakerStateSurvivesASaveWhileDegraded() throws Exception {
+        PrecisionConfig precision =
+                PrecisionConfig.builder()
+                        .optPrecision("16-mixed")
+                        .optGradScaler(GradScalerConfig.builder().optInitScale(1024f).build())
+                        // SGD steps on 10^6-sized inputs would jump far without clipping
+                        .optGradientClipping(1.0, GradientClipping.Algorithm.NORM)
+                        .optCircuitBreaker(
+                                PrecisionBreakerConfig.builder()
+                                        .optSlidingWindowSize(4)
+                                        .optMinimumNumberOfSteps(4)
+                                        .optFailureRateThreshold(50f)
+                                        .optWaitSteps(3)
+                                        .optProbeSteps(2)
+                                        .build())
+                        .build();
+        List<Runs.Batch> all = new ArrayList<>();
+        all.addAll(Collections.nCopies(5, NORMAL));
+        all.addAll(Collections.nCopies(7, FP16_OVERFLOW));
+        all.addAll(Collections.nCopies(8, NORMAL));
+        Runs.Batch[] batches = all.toArray(new Runs.Batch[0]);
+        // the breaker opens at step 6; after step 8 training is in bf16-mixed, 2 of 3 wait steps done
+        assertResumeMatches(CheckpointResumeTest::sgd, precision, batches, 9);
+        try (Model model = Fixtures.mlp(NAME)) {
+            model.load(dir, NAME);
+            assertEquals("bf16-mixed", model.getProperty("precision.breaker.active"));
+            assertEquals("OPEN", model.getProperty("precision.breaker.16-mixed.state"));
+            assertEquals("2", model.getProperty("precision.breaker.16-mixed.open_steps"));
+            try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, sgd(), precision)) {
+                PrecisionBreakerPlugin plugin = (PrecisionBreakerPlugin) trainer.getPlugin();
+                assertEquals(Precision.BF16_MIXED, plugin.getActivePrecision());
+                assertEquals(CircuitBreaker.State.OPEN, plugin.getBreakerState(Precision.HALF_MIXED));
+            }
+        }
+    }
+
+    @Test
+    void adamMomentsAreNotSavedByDjlButScaleAndStepCountAre() throws Exception {
+        PrecisionConfig precision = PrecisionConfig.of("16-mixed");
+        Runs.Batch[] batches = batches(NORMAL, INF, NORMAL, NORMAL, NORMAL, NORMAL);
+        Segment whole;
+        try (Model model = Fixtures.mlp(NAME)) {
+            whole = train(model, Fixtures.adamConfig(), precision, batches, 0, 6);
+        }
+        try (Model model = Fixtures.mlp(NAME)) {
+            train(model, Fixtures.adamConfig(), precision, batches, 0, 3);
+            model.save(dir, NAME);
+        }
+        try (Model model = Fixtures.mlp(NAME)) {
+            model.load(dir, NAME);
+            Segment resumed = train(model, Fixtures.adamConfig(), precision, batches, 3, 6);
+            // restored: weights (same loss before the first resumed update) and the loss scale
+            assertEquals(whole.losses().get(3), resumed.losses().get(0));
+            assertEquals(whole.scales().subList(3, 6), resumed.scales());
+            assertEquals(32768f, resumed.scales().get(0));
+            // not restored: Adam starts with fresh moments and update count, so the runs part
+            assertNotEquals(whole.losses().get(4), resumed.losses().get(1));
+            assertTrue(Float.isFinite(resumed.losses().get(2)));
+        }
+    }
+}
