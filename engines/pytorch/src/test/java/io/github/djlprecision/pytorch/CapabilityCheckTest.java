@@ -1,0 +1,164 @@
+package io.github.djlprecision.pytorch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
+import io.github.djlprecision.GradientClipping;
+import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.breaker.PrecisionBreakerConfig;
+import io.github.djlprecision.plugins.FullPrecisionProvider;
+import io.github.djlprecision.spi.PluginRequest;
+import io.github.djlprecision.spi.PrecisionPlugin;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Precision x engine x device, checked when the trainer is made; GPUs simulated by injection. */
+class CapabilityCheckTest {
+
+    private static PluginRequest onGpu(PrecisionConfig config, Model model) {
+        return new PluginRequest(
+                "PyTorch", Device.gpu(0), config, PluginRequest.Purpose.TRAINING, model);
+    }
+
+    private static PrecisionPlugin create(String capability, PrecisionConfig config) {
+        return new PyTorchPrecisionProvider(id -> capability).create(onGpu(config, null));
+    }
+
+    @Test
+    void bf16IsRefusedBelowAmpere() {
+        UnsupportedPrecisionException e =
+                assertThrows(
+                        UnsupportedPrecisionException.class,
+                        () -> create("75", PrecisionConfig.of("bf16-mixed")));
+        assertEquals(
+                List.of(
+                        "bf16-mixed needs CUDA compute capability 8.0 (Ampere) or newer; gpu(0) has"
+                                + " 7.5. Use '16-mixed', or '32-true'."),
+                e.getProblems());
+    }
+
+    @Test
+    void bf16RunsFromAmpereOnAndFp16EverywhereWithAWarningBelowVolta() {
+        for (String capability : List.of("80", "90", "100", "120")) {
+            try (PrecisionPlugin plugin = create(capability, PrecisionConfig.of("bf16-mixed"))) {
+                assertEquals("native-autocast(cuda, bfloat16)", plugin.getPath());
+            }
+        }
+        // Pascal: no tensor cores, but fp16 still saves memory, so only a warning
+        try (PrecisionPlugin plugin = create("61", PrecisionConfig.of("16-mixed"))) {
+            assertTrue(plugin.getPath().startsWith("native-autocast(cuda, float16"));
+        }
+    }
+
+    @Test
+    void anUnreadableCapabilityIsAProblemNotACrash() {
+        UnsupportedPrecisionException e =
+                assertThrows(
+                        UnsupportedPrecisionException.class,
+                        () ->
+                                new PyTorchPrecisionProvider(
+                                                id -> {
+                                                    throw new IllegalStateException(
+                                                            "No cuda library is loaded.");
+                                                })
+                                        .create(onGpu(PrecisionConfig.of("bf16-mixed"), null)));
+        assertTrue(e.getProblems().get(0).contains("No cuda library is loaded."));
+    }
+
+    @Test
+    void everyProviderProblemIsReportedTogether() {
+        try (Model model = Model.newInstance("softmax", Device.cpu(), "PyTorch")) {
+            model.setBlock(
+                    new SequentialBlock()
+                            .add(Linear.builder().setUnits(4).build())
+                            .add(new LambdaBlock(x -> new NDList(x.head().softmax(-1)), "softmax")));
+            PrecisionConfig config =
+                    PrecisionConfig.builder().optPrecision("bf16-mixed").optNativeAutocast(false).build();
+            UnsupportedPrecisionException e =
+                    assertThrows(
+                            UnsupportedPrecisionException.class,
+                            () -> new PyTorchPrecisionProvider(id -> "75").create(onGpu(config, model)));
+            assertEquals(3, e.getProblems().size(), e.getMessage());
+            assertTrue(e.getProblems().get(0).contains("compute capability 8.0"));
+            assertTrue(e.getProblems().get(1).contains("without native autocast"));
+            assertTrue(e.getProblems().get(2).contains("LambdaBlock 'softmax'"));
+            assertTrue(e.getMessage().startsWith("- "), "one line per problem");
+        }
+    }
+
+    @Test
+    void trainerReportsItsOwnAndThePluginsProblemsInOneException() {
+        try (Model model = Fixtures.mlp("problems")) {
+            DefaultTrainingConfig twoDevices =
+                    Fixtures.adamConfig().optDevices(new Device[] {Device.cpu(), Device.cpu()});
+            PrecisionConfig config =
+                    PrecisionConfig.builder()
+                            .optPrecision("32-true")
+                            .optCircuitBreaker(PrecisionBreakerConfig.defaults())
+                            .build();
+            UnsupportedPrecisionException e =
+                    assertThrows(
+                            UnsupportedPrecisionException.class,
+                            () -> PrecisionTrainer.newTrainer(model, twoDevices, config));
+            assertEquals(2, e.getProblems().size(), e.getMessage());
+            assertTrue(e.getProblems().get(0).contains("exactly one device"));
+            assertTrue(e.getProblems().get(1).contains("circuit breaker guards '16-mixed'"));
+        }
+    }
+
+    @Test
+    void clippingOnAPathThatCannotUnscaleIsRefused() {
+        try (Model model = Fixtures.mlp("clip")) {
+            PrecisionConfig config =
+                    PrecisionConfig.builder()
+                            .optPrecision("16-mixed")
+                            .optPlugin("test-no-unscale")
+                            .optGradientClipping(1.0, GradientClipping.Algorithm.NORM)
+                            .build();
+            UnsupportedPrecisionException e =
+                    assertThrows(
+                            UnsupportedPrecisionException.class,
+                            () -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config));
+            assertTrue(e.getMessage().startsWith("Gradient clipping needs unscaled gradients"), e.getMessage());
+            // without clipping the same path is accepted
+            PrecisionConfig noClip =
+                    PrecisionConfig.builder().optPrecision("16-mixed").optPlugin("test-no-unscale").build();
+            try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), noClip)) {
+                assertEquals("test-no-unscale", trainer.getPlugin().getPath());
+            }
+        }
+    }
+
+    @Test
+    void anEngineThatCannotTrainIsRefusedForTrainingOnly() {
+        FullPrecisionProvider provider = new FullPrecisionProvider();
+        PrecisionConfig config = PrecisionConfig.of("32-true");
+        UnsupportedPrecisionException e =
+                assertThrows(
+                        UnsupportedPrecisionException.class,
+                        () ->
+                                provider.create(
+                                        new PluginRequest(
+                                                "TensorFlow",
+                                                Device.cpu(),
+                                                config,
+                                                PluginRequest.Purpose.TRAINING)));
+        assertTrue(e.getMessage().startsWith("The TensorFlow engine cannot train in DJL"), e.getMessage());
+        try (PrecisionPlugin plugin =
+                provider.create(
+                        new PluginRequest(
+                                "TensorFlow", Device.cpu(), config, PluginRequest.Purpose.INFERENCE))) {
+            assertEquals("fp32", plugin.getPath());
+        }
+    }
+}
