@@ -29,7 +29,7 @@ public final class SkippedSteps {
     public static void main(String[] args) throws IOException, TranslateException {
         try (NDManager manager = NDManager.newBaseManager();
                 Model model = Model.newInstance("mlp", Device.cpu())) {
-            ArrayDataset trainSet = Data.blobs(manager, 256, 32);
+            ArrayDataset trainSet = Data.blobs(manager, 1024, 32);
             model.setBlock(
                     new SequentialBlock()
                             .add(Linear.builder().setUnits(64).build())
@@ -50,11 +50,11 @@ public final class SkippedSteps {
                             .optDevices(new Device[] {Device.cpu()})
                             .addTrainingListeners(new SkipLogger());
 
-            // a start scale far too large: the first steps overflow and back off
+            // start at 2^24 instead of 2^16: the first steps overflow fp16 and back off
             PrecisionConfig precision =
                     PrecisionConfig.builder()
                             .optPrecision("16-mixed")
-                            .optGradScaler(GradScalerConfig.builder().optInitScale(1e30f).build())
+                            .optGradScaler(GradScalerConfig.builder().optInitScale(16777216f).build())
                             .build();
 
             try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, precision)) {
