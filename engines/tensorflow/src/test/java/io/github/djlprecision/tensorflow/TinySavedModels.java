@@ -10,8 +10,8 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -19,6 +19,9 @@ import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedModel;
 import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 
@@ -40,7 +43,11 @@ final class TinySavedModels {
         PLAIN,
         /** The first MatMul's inputs cast to bfloat16 inside the graph, its output back. */
         BF16_CASTS,
-        /** Every op pinned to {@code /device:TPU:0}. */
+        /**
+         * Every node pinned to {@code /device:TPU:0}, as a graph exported on a TPU host would be.
+         * TensorFlow cannot export such a graph without a TPU, so the pins are written into the
+         * exported {@code saved_model.pb}.
+         */
         PINNED_TO_TPU
     }
 
@@ -48,14 +55,6 @@ final class TinySavedModels {
         Engine.getEngine("TensorFlow"); // TensorFlow's Java classes use the natives DJL loads
         try (Graph graph = new Graph()) {
             Ops tf = Ops.create(graph);
-            if (variant == Variant.PINNED_TO_TPU) {
-                tf =
-                        tf.withDevice(
-                                DeviceSpec.newBuilder()
-                                        .deviceType(DeviceSpec.DeviceType.TPU)
-                                        .deviceIndex(0)
-                                        .build());
-            }
             Placeholder<TFloat32> x =
                     tf.withName("x")
                             .placeholder(
@@ -88,7 +87,20 @@ final class TinySavedModels {
                         .export();
             }
         }
+        if (variant == Variant.PINNED_TO_TPU) {
+            pinAllNodes(dir.resolve("saved_model.pb"), "/device:TPU:0");
+        }
         return dir;
+    }
+
+    private static void pinAllNodes(Path savedModelFile, String device) throws IOException {
+        SavedModel.Builder savedModel = SavedModel.parseFrom(Files.readAllBytes(savedModelFile)).toBuilder();
+        for (MetaGraphDef.Builder meta : savedModel.getMetaGraphsBuilderList()) {
+            for (NodeDef.Builder node : meta.getGraphDefBuilder().getNodeBuilderList()) {
+                node.setDevice(device);
+            }
+        }
+        Files.write(savedModelFile, savedModel.build().toByteArray());
     }
 
     static ZooModel<NDList, NDList> load(Path dir, TensorFlowPrecisionPlugin precision)
