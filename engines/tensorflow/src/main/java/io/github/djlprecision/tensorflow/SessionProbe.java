@@ -78,6 +78,13 @@ final class SessionProbe {
             PointerPointer<TF_Tensor> feedValues = new PointerPointer<>(inputKeys.size());
             List<TF_Tensor> resolved = new ArrayList<>();
             for (int i = 0; i < inputKeys.size(); i++) {
+                if (!(inputs.get(i) instanceof TfNDArray)) {
+                    throw new IllegalArgumentException(
+                            "Probe array "
+                                    + i
+                                    + " was not made by a TensorFlow NDManager; create it with"
+                                    + " model.getNDManager() or NDManager.newBaseManager(\"TensorFlow\").");
+                }
                 bind(feeds, i, bundle, signature.getInputsOrThrow(inputKeys.get(i)));
                 TF_Tensor tensor =
                         JavacppUtils.resolveTFETensor(((TfNDArray) inputs.get(i)).getHandle());

@@ -150,6 +150,12 @@ class Bf16InferenceTest {
             assertTrue(report.isAsRequested(), report.toString());
             assertEquals(Precision.FLOAT_TRUE, report.getPrecisionInEffect());
             assertEquals(List.of("float32"), List.copyOf(report.getComputeOpsByType().keySet()));
+            // a probe of the user's own data sees the same graph
+            try (NDManager manager = model.getNDManager().newSubManager()) {
+                TensorFlowPrecisionReport withProbe =
+                        fp32.verify(model, new NDList(TinySavedModels.input(manager)));
+                assertEquals(report.getComputeOpsByType(), withProbe.getComputeOpsByType());
+            }
         }
     }
 
