@@ -10,7 +10,9 @@ import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -23,15 +25,21 @@ import org.junit.jupiter.api.TestFactory;
  * Keeps every Java snippet in the README and docs/ honest. Each fenced {@code java} block must
  * follow a {@code <!-- snippet: Name -->} comment and equal the lines between {@code //
  * snippet:start} and {@code // snippet:end} in {@code docs/src/test/java/snippets/Name.java},
- * which is compiled with the tests and whose {@code main} runs here. A snippet class may declare
+ * which is compiled with the tests and whose {@code main} runs here. {@code Name#part} names the
+ * region between {@code // snippet:start part} and {@code // snippet:end part}, for a page that
+ * splits one program into several blocks. A snippet that needs an engine set up elsewhere lives in
+ * that engine module's {@code src/test/java/snippets/}; a test of that module must run it. A snippet class may declare
  * {@code static String skipReason()}: a non-null reason (e.g. no GPU) skips the run and says why,
  * as Lightning's {@code :skipif:} does.
  */
 class DocSnippetsTest {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    /** Snippet classes already run: a page may quote several parts of one program. */
+    private static final Set<String> RUN = new HashSet<>();
     private static final Pattern BLOCK =
-            Pattern.compile("(?:<!-- snippet: (\\w+) -->\\s*\\n)?```java\\n(.*?)```", Pattern.DOTALL);
+            Pattern.compile(
+                    "(?:<!-- snippet: ([\\w#]+) -->\\s*\\n)?```java\\n(.*?)```", Pattern.DOTALL);
 
     /** A fenced Java block in a Markdown page. */
     private record Block(Path page, int line, String name, String code) {}
@@ -66,17 +74,56 @@ class DocSnippetsTest {
             fail(block.page() + ":" + block.line() + ": Java block without a <!-- snippet: Name --> comment,"
                     + " so nothing compiles or runs it");
         }
-        Path source = ROOT.resolve("docs/src/test/java/snippets/" + block.name() + ".java");
-        assertTrue(Files.isRegularFile(source), "missing " + source);
-        assertEquals(normalize(block.code()), normalize(region(Files.readString(source))),
+        String[] nameAndPart = block.name().split("#", 2);
+        String className = nameAndPart[0];
+        String part = nameAndPart.length == 2 ? " " + nameAndPart[1] : "";
+        Path source = snippetSource(className);
+        assertEquals(normalize(block.code()), normalize(region(Files.readString(source), part)),
                 block.page() + ":" + block.line() + " differs from " + ROOT.relativize(source));
-        Class<?> snippet = Class.forName("snippets." + block.name());
+        Path module = source.getParent().getParent().getParent().getParent().getParent();
+        if (!module.equals(ROOT.resolve("docs"))) {
+            assertTrue(isRunByATestOf(module, className),
+                    "no test in " + ROOT.relativize(module) + " runs snippets." + className);
+            return;
+        }
+        if (!RUN.add(className)) {
+            return;
+        }
+        Class<?> snippet = Class.forName("snippets." + className);
         String skip = skipReason(snippet);
         Assumptions.assumeTrue(skip == null, () -> "skipped: " + skip);
         try {
             snippet.getMethod("main", String[].class).invoke(null, (Object) new String[0]);
         } catch (InvocationTargetException e) {
             throw (Exception) e.getCause();
+        }
+    }
+
+    private static Path snippetSource(String className) throws IOException {
+        Path docs = ROOT.resolve("docs/src/test/java/snippets/" + className + ".java");
+        if (Files.isRegularFile(docs)) {
+            return docs;
+        }
+        try (Stream<Path> engines = Files.list(ROOT.resolve("engines"))) {
+            return engines.map(e -> e.resolve("src/test/java/snippets/" + className + ".java"))
+                    .filter(Files::isRegularFile)
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no snippet class " + className));
+        }
+    }
+
+    private static boolean isRunByATestOf(Path module, String className) throws IOException {
+        try (Stream<Path> tests = Files.walk(module.resolve("src/test/java"))) {
+            return tests.filter(p -> p.getFileName().toString().endsWith("Test.java"))
+                    .anyMatch(p -> read(p).contains(className + ".main("));
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -90,11 +137,12 @@ class DocSnippetsTest {
         }
     }
 
-    private static String region(String source) {
-        int start = source.indexOf("// snippet:start\n");
-        int end = source.indexOf("// snippet:end");
-        assertTrue(start >= 0 && end > start, "no snippet:start/end region");
-        String body = source.substring(start + "// snippet:start\n".length(), end);
+    private static String region(String source, String part) {
+        String open = "// snippet:start" + part + "\n";
+        int start = source.indexOf(open);
+        int end = source.indexOf("// snippet:end" + part + "\n");
+        assertTrue(start >= 0 && end > start, "no snippet:start/end region" + part);
+        String body = source.substring(start + open.length(), end);
         return body.substring(0, body.lastIndexOf('\n') + 1);
     }
 

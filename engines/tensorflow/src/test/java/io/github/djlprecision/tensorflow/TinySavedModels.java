@@ -29,7 +29,7 @@ import org.tensorflow.types.TFloat32;
  * Builds tiny SavedModels with TensorFlow's Java ops (no Python, no binary fixtures), and the
  * float32 reference they must compute. Each layer is {@code relu(x @ W + b)}.
  */
-final class TinySavedModels {
+public final class TinySavedModels {
 
     static final int FEATURES = 16;
     static final int UNITS = 8;
@@ -38,7 +38,7 @@ final class TinySavedModels {
     private TinySavedModels() {}
 
     /** How the exported graph is built. */
-    enum Variant {
+    public enum Variant {
         /** Plain float32 ops. */
         PLAIN,
         /** The first MatMul's inputs cast to bfloat16 inside the graph, its output back. */
@@ -51,7 +51,7 @@ final class TinySavedModels {
         PINNED_TO_TPU
     }
 
-    static Path export(Path dir, int layers, Variant variant) throws IOException {
+    public static Path export(Path dir, int layers, Variant variant) throws IOException {
         Engine.getEngine("TensorFlow"); // TensorFlow's Java classes use the natives DJL loads
         try (Graph graph = new Graph()) {
             Ops tf = Ops.create(graph);
@@ -143,7 +143,7 @@ final class TinySavedModels {
         return x;
     }
 
-    static NDArray input(NDManager manager) {
+    public static NDArray input(NDManager manager) {
         float[][] x = inputValues();
         float[] flat = new float[BATCH * FEATURES];
         for (int r = 0; r < BATCH; r++) {
