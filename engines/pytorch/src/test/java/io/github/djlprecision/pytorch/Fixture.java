@@ -18,6 +18,8 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
@@ -38,6 +40,21 @@ final class Fixture {
     static final int BATCH = 64;
     static final int FEATURES = 8;
     static final int OUTPUTS = 2;
+
+    /**
+     * Xavier drawn in fp32, then rounded to the type asked for: with one seed, every precision
+     * starts from the same weights up to that rounding (DJL's initializers draw differently per type).
+     */
+    static final Initializer SAME_IN_EVERY_TYPE =
+            (manager, shape, type) -> {
+                NDArray fp32 = new XavierInitializer().initialize(manager, shape, DataType.FLOAT32);
+                if (type == DataType.FLOAT32) {
+                    return fp32;
+                }
+                try (fp32) {
+                    return fp32.toType(type, false);
+                }
+            };
 
     private Fixture() {}
 
@@ -69,6 +86,7 @@ final class Fixture {
     static PrecisionTrainer trainer(Model model, PrecisionConfig precision, Optimizer optimizer) {
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(Loss.l2Loss())
+                        .optInitializer(SAME_IN_EVERY_TYPE, Parameter.Type.WEIGHT)
                         .optOptimizer(optimizer)
                         .optDevices(new Device[] {CPU});
         PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, precision);
