@@ -4,11 +4,13 @@ import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.Precision;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A precision recipe, with the hooks of PyTorch Lightning's precision plugins. Every hook but
@@ -126,6 +128,17 @@ public interface PrecisionPlugin extends AutoCloseable {
      */
     default void clipGradients(List<NDArray> gradients, GradientClipping clipping) {
         GradientClipper.clip(gradients, clipping);
+    }
+
+    /**
+     * Returns the fp32 master copy the optimizer updates in place of a parameter, for recipes that
+     * keep one (Apex O2). It is the plugin's: read it, do not change or close it.
+     *
+     * @param parameter a parameter of the model
+     * @return the master copy, or empty when the optimizer updates the parameter itself
+     */
+    default Optional<NDArray> getMasterWeight(Parameter parameter) {
+        return Optional.empty();
     }
 
     /**
