@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.plugins.GraphCasts;
 import io.github.djlprecision.plugins.MixedPrecisionPlugin;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.spi.ForwardContext;
@@ -65,7 +66,7 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
 
     @Override
     public NDList convertInput(NDList input) {
-        return GraphCasts.toFloating(input, DataType.FLOAT16);
+        return InputCasts.toFloating(input, DataType.FLOAT16);
     }
 
     @Override

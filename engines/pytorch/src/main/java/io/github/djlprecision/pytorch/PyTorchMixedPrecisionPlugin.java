@@ -1,6 +1,5 @@
 package io.github.djlprecision.pytorch;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.plugins.MixedPrecisionPlugin;
@@ -8,8 +7,7 @@ import io.github.djlprecision.scaling.DynamicLossScaler;
 
 /**
  * {@code 16-mixed} and {@code bf16-mixed} on LibTorch's autocast. DJL reads a bf16 tensor as
- * {@link DataType#UNKNOWN}, so outputs of that type are cast to fp32 as well, by a cast that stays
- * in the autograd graph (see {@link GraphCasts}).
+ * {@link DataType#UNKNOWN}, so outputs of that type are cast to fp32 as well.
  */
 final class PyTorchMixedPrecisionPlugin extends MixedPrecisionPlugin {
 
@@ -21,10 +19,5 @@ final class PyTorchMixedPrecisionPlugin extends MixedPrecisionPlugin {
     @Override
     protected boolean isHalf(DataType type) {
         return super.isHalf(type) || type == DataType.UNKNOWN;
-    }
-
-    @Override
-    protected NDArray toFloat32(NDArray array) {
-        return GraphCasts.toFloat32(array);
     }
 }

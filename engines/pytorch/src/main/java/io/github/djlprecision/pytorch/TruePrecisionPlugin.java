@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.plugins.GraphCasts;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.StepContext;
 import io.github.djlprecision.spi.StepOutcome;
@@ -110,7 +111,7 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
 
     @Override
     public NDList convertInput(NDList input) {
-        return GraphCasts.toFloating(input, type);
+        return InputCasts.toFloating(input, type);
     }
 
     @Override

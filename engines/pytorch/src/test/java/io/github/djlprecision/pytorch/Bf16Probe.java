@@ -59,7 +59,7 @@ public final class Bf16Probe {
                     new SequentialBlock()
                             .add(Linear.builder().setUnits(4).build())
                             .add(new LambdaBlock(x -> new NDList(x.head().softmax(1)), "softmax")));
-            PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), PrecisionConfig.of("bf16-mixed"))
+            PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("bf16-mixed"))
                     .close();
             System.out.println("ACCEPTED");
         } catch (UnsupportedPrecisionException e) {

@@ -3,34 +3,15 @@ package io.github.djlprecision.pytorch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 
 /**
- * Data type conversions at the model's boundary on LibTorch.
- *
- * <p>DJL's {@code NDArray.toType} runs LibTorch's {@code to} under a {@code NoGradGuard}: its result
- * is cut from the autograd graph, so a loss computed on it cannot reach the parameters. Outputs are
- * therefore cast by type promotion instead: adding a one-element fp32 zero promotes a 16-bit tensor
- * to fp32 exactly, inside the graph. It also works on the bf16 outputs DJL reads as {@code UNKNOWN},
- * since no data type is handed to native code.
+ * Converts a batch's inputs to the type a model computes in. Inputs are data, not parameters, so
+ * DJL's detaching {@code toType} is fine here; outputs use {@link
+ * io.github.djlprecision.plugins.GraphCasts}, which stays in the autograd graph.
  */
-final class GraphCasts {
+final class InputCasts {
 
-    private GraphCasts() {}
-
-    /**
-     * Casts an array to fp32, keeping it in the autograd graph.
-     *
-     * @param array a 16-bit (or bf16, read as UNKNOWN) floating array
-     * @return the fp32 array, named as the input
-     */
-    static NDArray toFloat32(NDArray array) {
-        try (NDArray zero = array.getManager().zeros(new Shape(1), DataType.FLOAT32)) {
-            NDArray converted = array.add(zero);
-            converted.setName(array.getName());
-            return converted;
-        }
-    }
+    private InputCasts() {}
 
     /**
      * Casts every fp16, fp32 or fp64 array of a batch to one type; integer and boolean arrays
