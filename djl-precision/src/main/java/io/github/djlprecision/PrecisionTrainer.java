@@ -2,6 +2,8 @@ package io.github.djlprecision;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.metric.Dimension;
+import ai.djl.metric.Unit;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -57,6 +59,12 @@ public class PrecisionTrainer extends Trainer {
 
     /** Metric: 1 for a skipped step, 0 for an applied one. */
     public static final String METRIC_SKIPPED_STEP = "precision_skipped_step";
+
+    /**
+     * Metric: 1 per step, with dimension {@code path} naming what runs ({@link
+     * PrecisionPlugin#getPath()}), so a fallback shows in every metrics report.
+     */
+    public static final String METRIC_PATH = "precision_path";
 
     private static final Logger logger = LoggerFactory.getLogger(PrecisionTrainer.class);
 
@@ -148,7 +156,6 @@ public class PrecisionTrainer extends Trainer {
                             + ". Set one with DefaultTrainingConfig.optDevices(new Device[]"
                             + " {device}).");
         }
-        problems.addAll(PrecisionBreakerPlugin.problems(precisionConfig));
         PluginRequest request = null;
         PrecisionPlugin plugin = null;
         if (devices.length == 1) {
@@ -165,6 +172,7 @@ public class PrecisionTrainer extends Trainer {
                 problems.addAll(e.getProblems());
             }
         }
+        problems.addAll(PrecisionBreakerPlugin.problems(precisionConfig, plugin));
         if (plugin != null
                 && precisionConfig.getGradientClipping().isPresent()
                 && !plugin.supportsGradientClipping()) {
@@ -305,6 +313,8 @@ public class PrecisionTrainer extends Trainer {
                         });
         if (getMetrics() != null) {
             getMetrics().addMetric(METRIC_SKIPPED_STEP, outcome.applied() ? 0 : 1);
+            getMetrics()
+                    .addMetric(METRIC_PATH, 1, Unit.COUNT, new Dimension("path", plugin.getPath()));
             if (!Float.isNaN(outcome.lossScale())) {
                 getMetrics().addMetric(METRIC_LOSS_SCALE, outcome.lossScale());
             }

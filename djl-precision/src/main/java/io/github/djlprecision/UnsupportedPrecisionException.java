@@ -10,6 +10,7 @@ public class UnsupportedPrecisionException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Every problem found, in the order found. */
     private final List<String> problems;
 
     /**

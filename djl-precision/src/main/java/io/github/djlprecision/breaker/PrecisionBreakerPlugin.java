@@ -8,6 +8,7 @@ import ai.djl.metric.Metrics;
 import ai.djl.metric.Unit;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.Precision;
@@ -94,9 +95,10 @@ public final class PrecisionBreakerPlugin implements PrecisionPlugin {
      * it with every other problem.
      *
      * @param config the user's precision settings
+     * @param primary the plugin built for them, or null if none could be built
      * @return the problems; empty when the breaker is off or can guard the precision
      */
-    public static List<String> problems(PrecisionConfig config) {
+    public static List<String> problems(PrecisionConfig config, PrecisionPlugin primary) {
         List<String> problems = new ArrayList<>();
         if (config.getCircuitBreaker().isEmpty()) {
             return problems;
@@ -118,6 +120,12 @@ public final class PrecisionBreakerPlugin implements PrecisionPlugin {
                                                 + level
                                                 + " (Apex levels convert the model itself). Drop"
                                                 + " amp_level or the breaker."));
+        if (problems.isEmpty() && primary != null && !keepsFp32Weights(primary)) {
+            problems.add(
+                    "The precision circuit breaker needs the autocast recipe (fp32 weights), but "
+                            + primary.getPath()
+                            + " is in effect. Enable native autocast, or drop the breaker.");
+        }
         return problems;
     }
 
@@ -141,14 +149,24 @@ public final class PrecisionBreakerPlugin implements PrecisionPlugin {
                                 .optNativeAutocast(config.isNativeAutocast())
                                 .build();
                 try {
-                    plugins.add(
+                    PrecisionPlugin plugin =
                             PrecisionPlugins.create(
                                     new PluginRequest(
                                             request.engineName(),
                                             request.device(),
                                             fallback,
                                             request.purpose(),
-                                            request.model())));
+                                            request.model()));
+                    if (keepsFp32Weights(plugin)) {
+                        plugins.add(plugin);
+                    } else {
+                        logger.info(
+                                "Precision circuit breaker: {} runs as {} here, which does not keep"
+                                        + " fp32 weights; it cannot be a fallback",
+                                safer,
+                                plugin.getPath());
+                        plugin.close();
+                    }
                 } catch (UnsupportedPrecisionException e) {
                     logger.info(
                             "Precision circuit breaker: {} cannot be a fallback here: {}",
@@ -170,6 +188,14 @@ public final class PrecisionBreakerPlugin implements PrecisionPlugin {
         }
         logger.info("Precision circuit breaker on: {}", plugin.getLadder());
         return plugin;
+    }
+
+    /**
+     * Only between recipes that hold the model's weights in fp32 can the breaker switch without
+     * converting the model (Apex O2, for one, holds fp16 weights).
+     */
+    private static boolean keepsFp32Weights(PrecisionPlugin plugin) {
+        return plugin.getParameterType() == DataType.FLOAT32;
     }
 
     private static List<Precision> saferThan(Precision precision) {

@@ -1,11 +1,9 @@
 package io.github.djlprecision.plugins;
 
 import io.github.djlprecision.Precision;
-import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,9 +11,6 @@ import java.util.Set;
  * cannot train can still refuse it with its own reason.
  */
 public final class FullPrecisionProvider implements PrecisionPluginProvider {
-
-    /** DJL engines whose Trainer, GradientCollector and optimizers work; the others throw. */
-    private static final List<String> TRAINABLE_ENGINES = List.of("PyTorch", "MXNet");
 
     @Override
     public String getName() {
@@ -39,17 +34,6 @@ public final class FullPrecisionProvider implements PrecisionPluginProvider {
 
     @Override
     public PrecisionPlugin create(PluginRequest request) {
-        if (request.purpose() == PluginRequest.Purpose.TRAINING
-                && !TRAINABLE_ENGINES.contains(request.engineName())) {
-            throw new UnsupportedPrecisionException(
-                    "The "
-                            + request.engineName()
-                            + " engine cannot train in DJL (only "
-                            + String.join(" and ", TRAINABLE_ENGINES)
-                            + " can): train with PyTorch, save the model, and run inference on "
-                            + request.engineName()
-                            + ".");
-        }
         return new FullPrecisionPlugin();
     }
 }

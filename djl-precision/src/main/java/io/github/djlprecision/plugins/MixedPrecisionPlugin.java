@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.scaling.GradScalerConfig;
@@ -13,7 +12,6 @@ import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.StepContext;
 import io.github.djlprecision.spi.StepOutcome;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -105,21 +103,13 @@ public class MixedPrecisionPlugin implements PrecisionPlugin {
     }
 
     /**
-     * Casts one output to fp32 inside the autograd graph. DJL's {@code toType} detaches its result
-     * from the graph, so backward would never reach the parameters; adding an fp32 zero of the
-     * same rank promotes the type exactly and keeps the graph.
+     * Casts one output to fp32 inside the autograd graph.
      *
      * @param array a 16-bit output
-     * @return the fp32 array, part of the autograd graph
+     * @return the fp32 array
      */
     protected NDArray toFloat32(NDArray array) {
-        long[] ones = new long[array.getShape().dimension()];
-        Arrays.fill(ones, 1);
-        try (NDArray zero = array.getManager().zeros(new Shape(ones), DataType.FLOAT32)) {
-            NDArray converted = array.add(zero);
-            converted.setName(array.getName());
-            return converted;
-        }
+        return GraphCasts.toFloat32(array);
     }
 
     @Override

@@ -4,12 +4,15 @@ import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionTrainer;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A precision recipe, with the hooks of PyTorch Lightning's precision plugins. Every hook but
@@ -39,6 +42,16 @@ public interface PrecisionPlugin extends AutoCloseable {
      * @return the path in effect
      */
     String getPath();
+
+    /**
+     * Returns the data type the model's own parameters are held in, e.g. {@code FLOAT16} for a
+     * recipe with fp16 weights and fp32 master copies beside them.
+     *
+     * @return the parameter type; by default the precision's
+     */
+    default DataType getParameterType() {
+        return getPrecision().parameterType();
+    }
 
     /**
      * Called before the model's parameters are created, e.g. to set the data type the
@@ -138,6 +151,17 @@ public interface PrecisionPlugin extends AutoCloseable {
      */
     default void clipGradients(List<NDArray> gradients, GradientClipping clipping) {
         GradientClipper.clip(gradients, clipping);
+    }
+
+    /**
+     * Returns the fp32 master copy the optimizer updates in place of a parameter, for recipes that
+     * keep one (Apex O2). It is the plugin's: read it, do not change or close it.
+     *
+     * @param parameter a parameter of the model
+     * @return the master copy, or empty when the optimizer updates the parameter itself
+     */
+    default Optional<NDArray> getMasterWeight(Parameter parameter) {
+        return Optional.empty();
     }
 
     /**

@@ -31,9 +31,6 @@ import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.breaker.PrecisionBreakerConfig;
 import io.github.djlprecision.scaling.GradScalerConfig;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -196,11 +193,11 @@ class BadInputTest {
 
     @Test
     void nullArgumentsToNewTrainer() {
-        try (Model model = Fixtures.mlp("nulls")) {
+        try (Model model = ClassificationTask.mlp("nulls")) {
             PrecisionConfig half = PrecisionConfig.of("16-mixed");
-            assertIllegal(() -> PrecisionTrainer.newTrainer(null, Fixtures.adamConfig(), half), "must not be null");
+            assertIllegal(() -> PrecisionTrainer.newTrainer(null, ClassificationTask.adamConfig(), half), "must not be null");
             assertIllegal(() -> PrecisionTrainer.newTrainer(model, null, half), "must not be null");
-            assertIllegal(() -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), null), "must not be null");
+            assertIllegal(() -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), null), "must not be null");
         }
     }
 
@@ -209,7 +206,7 @@ class BadInputTest {
         try (Model model = Model.newInstance("empty", Device.cpu(), "PyTorch")) {
             assertRejected(
                     IllegalStateException.class,
-                    () -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), PrecisionConfig.of("16-mixed")),
+                    () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed")),
                     "You must set block");
         }
     }
@@ -217,10 +214,10 @@ class BadInputTest {
     @Test
     void unknownPluginName() {
         PrecisionConfig config = PrecisionConfig.builder().optPrecision("16-mixed").optPlugin("apex-turbo").build();
-        try (Model model = Fixtures.mlp("plugin")) {
+        try (Model model = ClassificationTask.mlp("plugin")) {
             assertRejected(
                     UnsupportedPrecisionException.class,
-                    () -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config),
+                    () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config),
                     "No precision plugin provider named 'apex-turbo'",
                     "pytorch-native");
         }
@@ -233,17 +230,34 @@ class BadInputTest {
                         .optPrecision("32-true")
                         .optCircuitBreaker(PrecisionBreakerConfig.defaults())
                         .build();
-        try (Model model = Fixtures.mlp("guard")) {
+        try (Model model = ClassificationTask.mlp("guard")) {
             try (PrecisionTrainer trainer =
-                    PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), PrecisionConfig.of("32-true"))) {
+                    PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("32-true"))) {
                 trainer.initialize(Runs.inputShape());
             }
             float[] weights = Runs.flatWeights(model);
             assertRejected(
                     UnsupportedPrecisionException.class,
-                    () -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config),
+                    () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config),
                     "circuit breaker guards '16-mixed' and 'bf16-mixed', not '32-true'");
             assertArrayEquals(weights, Runs.flatWeights(model));
+        }
+    }
+
+    @Test
+    void breakerOnTheApexO2FallbackIsRefused() {
+        // declining native autocast makes 16-mixed fall back to O2, which holds fp16 weights
+        PrecisionConfig config =
+                PrecisionConfig.builder()
+                        .optPrecision("16-mixed")
+                        .optNativeAutocast(false)
+                        .optCircuitBreaker(PrecisionBreakerConfig.defaults())
+                        .build();
+        try (Model model = ClassificationTask.mlp("o2")) {
+            assertRejected(
+                    UnsupportedPrecisionException.class,
+                    () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config),
+                    "needs the autocast recipe (fp32 weights), but apex-O2");
         }
     }
 
@@ -265,9 +279,9 @@ class BadInputTest {
 
     @Test
     void corruptCheckpointStateIsAClearErrorAndTheWeightsSurvive() throws Exception {
-        try (Model model = Fixtures.mlp("ckpt")) {
+        try (Model model = ClassificationTask.mlp("ckpt")) {
             try (PrecisionTrainer trainer =
-                    PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), PrecisionConfig.of("16-mixed"))) {
+                    PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed"))) {
                 trainer.initialize(Runs.inputShape());
                 Runs.step(trainer, 0, NORMAL);
             }
@@ -280,13 +294,13 @@ class BadInputTest {
                     {"precision.scaler.backoff_factor", "2"},
                     {"precision.steps", "many"}
                 }) {
-            try (Model model = Fixtures.mlp("ckpt")) {
+            try (Model model = ClassificationTask.mlp("ckpt")) {
                 model.load(dir, "ckpt");
                 float[] weights = Runs.flatWeights(model);
                 model.setProperty(corruption[0], corruption[1]);
                 assertRejected(
                         IllegalArgumentException.class,
-                        () -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), PrecisionConfig.of("16-mixed")),
+                        () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed")),
                         "The model's saved precision state (properties precision.*) is invalid",
                         "Remove those properties");
                 assertArrayEquals(weights, Runs.flatWeights(model), String.join("=", corruption));
@@ -301,12 +315,12 @@ class BadInputTest {
                         .optPrecision("16-mixed")
                         .optCircuitBreaker(PrecisionBreakerConfig.defaults())
                         .build();
-        try (Model model = Fixtures.mlp("breaker-ckpt")) {
+        try (Model model = ClassificationTask.mlp("breaker-ckpt")) {
             model.setProperty("precision.value", "16-mixed");
             model.setProperty("precision.breaker.16-mixed.state", "SMOULDERING");
             assertRejected(
                     IllegalArgumentException.class,
-                    () -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config),
+                    () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config),
                     "saved precision state",
                     "SMOULDERING");
         }
@@ -316,9 +330,9 @@ class BadInputTest {
 
     @Test
     void nanInTheInputSkipsTheStepAndKeepsTheWeights() {
-        try (Model model = Fixtures.mlp("nan");
+        try (Model model = ClassificationTask.mlp("nan");
                 PrecisionTrainer trainer =
-                        PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), PrecisionConfig.of("16-mixed"))) {
+                        PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed"))) {
             trainer.initialize(Runs.inputShape());
             Runs.step(trainer, 0, NORMAL);
             float[] before = Runs.flatWeights(model);
@@ -350,8 +364,8 @@ class BadInputTest {
                         .optPrecision("bf16-mixed")
                         .optCircuitBreaker(PrecisionBreakerConfig.defaults())
                         .build();
-        try (Model model = Fixtures.mlp("bf16-inf");
-                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config)) {
+        try (Model model = ClassificationTask.mlp("bf16-inf");
+                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
             trainer.initialize(Runs.inputShape());
             Runs.step(trainer, 0, NORMAL);
             float[] before = Runs.flatWeights(model);
@@ -383,7 +397,7 @@ class BadInputTest {
                                         },
                                         "maybe-fail"))
                         .add(Activation.reluBlock())
-                        .add(Linear.builder().setUnits(Fixtures.CLASSES).build()));
+                        .add(Linear.builder().setUnits(ClassificationTask.CLASSES).build()));
         return model;
     }
 
@@ -397,7 +411,7 @@ class BadInputTest {
         AtomicBoolean fail = new AtomicBoolean(false);
         float[] afterFailure;
         try (Model model = failingModel(fail);
-                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config)) {
+                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
             trainer.initialize(Runs.inputShape());
             float[] before = Runs.flatWeights(model);
             fail.set(true);
@@ -413,7 +427,7 @@ class BadInputTest {
         }
         // the failed forward left no trace: the step lands where it lands without it
         try (Model model = failingModel(fail);
-                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config)) {
+                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
             trainer.initialize(Runs.inputShape());
             Runs.step(trainer, 0, NORMAL);
             assertArrayEquals(Runs.flatWeights(model), afterFailure);
@@ -422,9 +436,9 @@ class BadInputTest {
 
     @Test
     void concurrentForwardsOnTwoThreadsGiveTheSingleThreadedResults() throws Exception {
-        try (Model model = Fixtures.mlp("threads");
+        try (Model model = ClassificationTask.mlp("threads");
                 PrecisionTrainer trainer =
-                        PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), PrecisionConfig.of("16-mixed"))) {
+                        PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed"))) {
             trainer.initialize(Runs.inputShape());
             NDManager manager = trainer.getManager();
             NDArray[] inputs = {Runs.input(manager, 0, NORMAL), Runs.input(manager, 3, NORMAL)};
@@ -473,15 +487,15 @@ class BadInputTest {
                         .optPrecision("16-mixed")
                         .optCircuitBreaker(PrecisionBreakerConfig.defaults())
                         .build();
-        try (Model model = Fixtures.mlp("twice")) {
-            PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config);
+        try (Model model = ClassificationTask.mlp("twice")) {
+            PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config);
             trainer.initialize(Runs.inputShape());
             Runs.step(trainer, 0, NORMAL);
             float[] weights = Runs.flatWeights(model);
             trainer.close();
             assertDoesNotThrow(trainer::close);
             assertArrayEquals(weights, Runs.flatWeights(model));
-            try (PrecisionTrainer next = PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config)) {
+            try (PrecisionTrainer next = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
                 assertEquals(1, next.getStepCount(), "step count carried over in the model's properties");
                 Runs.step(next, 1, NORMAL);
                 assertTrue(next.getLastOutcome().orElseThrow().applied());
@@ -491,33 +505,8 @@ class BadInputTest {
 
     // ---- cases that would abort the JVM: each runs in a child JVM ----
 
-    private record Child(int exitCode, String output) {}
-
-    private Child runChild(String scenario) throws IOException, InterruptedException {
-        Path log = Files.createTempFile(dir, scenario, ".log");
-        ProcessBuilder builder =
-                new ProcessBuilder(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                "-Dai.djl.offline=true",
-                                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                                ChildJvmScenarios.class.getName(),
-                                scenario)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile());
-        builder.environment().put("DJL_OFFLINE", "true");
-        builder.environment().put("OPT_OUT_TRACKING", "true");
-        Process process = builder.start();
-        if (!process.waitFor(240, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("child JVM '" + scenario + "' timed out: " + Files.readString(log));
-        }
-        return new Child(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    }
-
     private void assertExitsNormally(String scenario, Consumer<String> check) throws Exception {
-        Child child = runChild(scenario);
+        ChildJvm.Result child = ChildJvm.run(ChildJvmScenarios.class, scenario);
         assertEquals(0, child.exitCode(), "child JVM did not exit normally:\n" + child.output());
         check.accept(child.output());
     }
@@ -547,7 +536,7 @@ class BadInputTest {
     @Test
     void withoutTheGuardsBf16SoftmaxDoesAbortTheJvm() throws Exception {
         // the control: this is what the refusals above protect from, and why children are used
-        Child child = runChild("unguarded-bf16-softmax");
+        ChildJvm.Result child = ChildJvm.run(ChildJvmScenarios.class, "unguarded-bf16-softmax");
         assertTrue(child.output().contains("DTYPE unknown"), child.output());
         assertTrue(child.output().contains("terminate called"), child.output());
         assertFalse(child.output().contains("SURVIVED"), child.output());

@@ -16,7 +16,6 @@ import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.breaker.PrecisionBreakerConfig;
-import io.github.djlprecision.plugins.FullPrecisionProvider;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import java.util.List;
@@ -90,7 +89,7 @@ class CapabilityCheckTest {
                             () -> new PyTorchPrecisionProvider(id -> "75").create(onGpu(config, model)));
             assertEquals(3, e.getProblems().size(), e.getMessage());
             assertTrue(e.getProblems().get(0).contains("compute capability 8.0"));
-            assertTrue(e.getProblems().get(1).contains("without native autocast"));
+            assertTrue(e.getProblems().get(1).contains("needs LibTorch's native autocast"));
             assertTrue(e.getProblems().get(2).contains("LambdaBlock 'softmax'"));
             assertTrue(e.getMessage().startsWith("- "), "one line per problem");
         }
@@ -98,9 +97,9 @@ class CapabilityCheckTest {
 
     @Test
     void trainerReportsItsOwnAndThePluginsProblemsInOneException() {
-        try (Model model = Fixtures.mlp("problems")) {
+        try (Model model = ClassificationTask.mlp("problems")) {
             DefaultTrainingConfig twoDevices =
-                    Fixtures.adamConfig().optDevices(new Device[] {Device.cpu(), Device.cpu()});
+                    ClassificationTask.adamConfig().optDevices(new Device[] {Device.cpu(), Device.cpu()});
             PrecisionConfig config =
                     PrecisionConfig.builder()
                             .optPrecision("32-true")
@@ -118,7 +117,7 @@ class CapabilityCheckTest {
 
     @Test
     void clippingOnAPathThatCannotUnscaleIsRefused() {
-        try (Model model = Fixtures.mlp("clip")) {
+        try (Model model = ClassificationTask.mlp("clip")) {
             PrecisionConfig config =
                     PrecisionConfig.builder()
                             .optPrecision("16-mixed")
@@ -128,37 +127,14 @@ class CapabilityCheckTest {
             UnsupportedPrecisionException e =
                     assertThrows(
                             UnsupportedPrecisionException.class,
-                            () -> PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config));
+                            () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config));
             assertTrue(e.getMessage().startsWith("Gradient clipping needs unscaled gradients"), e.getMessage());
             // without clipping the same path is accepted
             PrecisionConfig noClip =
                     PrecisionConfig.builder().optPrecision("16-mixed").optPlugin("test-no-unscale").build();
-            try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), noClip)) {
+            try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), noClip)) {
                 assertEquals("test-no-unscale", trainer.getPlugin().getPath());
             }
-        }
-    }
-
-    @Test
-    void anEngineThatCannotTrainIsRefusedForTrainingOnly() {
-        FullPrecisionProvider provider = new FullPrecisionProvider();
-        PrecisionConfig config = PrecisionConfig.of("32-true");
-        UnsupportedPrecisionException e =
-                assertThrows(
-                        UnsupportedPrecisionException.class,
-                        () ->
-                                provider.create(
-                                        new PluginRequest(
-                                                "TensorFlow",
-                                                Device.cpu(),
-                                                config,
-                                                PluginRequest.Purpose.TRAINING)));
-        assertTrue(e.getMessage().startsWith("The TensorFlow engine cannot train in DJL"), e.getMessage());
-        try (PrecisionPlugin plugin =
-                provider.create(
-                        new PluginRequest(
-                                "TensorFlow", Device.cpu(), config, PluginRequest.Purpose.INFERENCE))) {
-            assertEquals("fp32", plugin.getPath());
         }
     }
 }

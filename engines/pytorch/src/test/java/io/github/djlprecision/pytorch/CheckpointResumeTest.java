@@ -92,15 +92,15 @@ class CheckpointResumeTest {
             int saveAfter)
             throws IOException, MalformedModelException {
         Segment whole;
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             whole = train(model, training.get(), precision, batches, 0, batches.length);
         }
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             train(model, training.get(), precision, batches, 0, saveAfter);
             model.save(dir, NAME);
         }
         Segment resumed;
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             model.load(dir, NAME);
             resumed = train(model, training.get(), precision, batches, saveAfter, batches.length);
         }
@@ -128,7 +128,7 @@ class CheckpointResumeTest {
         assertResumeMatches(CheckpointResumeTest::sgd, precision, batches, 5);
 
         // the control: the same weights without the precision state restart at 2^16
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             model.load(dir, NAME);
             assertEquals("32768.0", model.getProperty("precision.scaler.scale"));
             assertEquals("2", model.getProperty("precision.scaler.growth_tracker"));
@@ -153,11 +153,11 @@ class CheckpointResumeTest {
                                         .build())
                         .build();
         Runs.Batch[] batches = batches(NORMAL, NORMAL, NORMAL, NORMAL, NORMAL, NORMAL);
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             train(model, sgd(), saved, batches, 0, 3);
             model.save(dir, NAME);
         }
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             model.load(dir, NAME);
             // resumed with the default settings (growth 2 every 2000 steps): the checkpoint's win
             Segment resumed = train(model, sgd(), PrecisionConfig.of("16-mixed"), batches, 3, 6);
@@ -189,7 +189,7 @@ class CheckpointResumeTest {
         Runs.Batch[] batches = all.toArray(new Runs.Batch[0]);
         // the breaker opens at step 6; after step 8 training is in bf16-mixed, 2 of 3 wait steps done
         assertResumeMatches(CheckpointResumeTest::sgd, precision, batches, 9);
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             model.load(dir, NAME);
             assertEquals("bf16-mixed", model.getProperty("precision.breaker.active"));
             assertEquals("OPEN", model.getProperty("precision.breaker.16-mixed.state"));
@@ -207,16 +207,16 @@ class CheckpointResumeTest {
         PrecisionConfig precision = PrecisionConfig.of("16-mixed");
         Runs.Batch[] batches = batches(NORMAL, INF, NORMAL, NORMAL, NORMAL, NORMAL);
         Segment whole;
-        try (Model model = Fixtures.mlp(NAME)) {
-            whole = train(model, Fixtures.adamConfig(), precision, batches, 0, 6);
+        try (Model model = ClassificationTask.mlp(NAME)) {
+            whole = train(model, ClassificationTask.adamConfig(), precision, batches, 0, 6);
         }
-        try (Model model = Fixtures.mlp(NAME)) {
-            train(model, Fixtures.adamConfig(), precision, batches, 0, 3);
+        try (Model model = ClassificationTask.mlp(NAME)) {
+            train(model, ClassificationTask.adamConfig(), precision, batches, 0, 3);
             model.save(dir, NAME);
         }
-        try (Model model = Fixtures.mlp(NAME)) {
+        try (Model model = ClassificationTask.mlp(NAME)) {
             model.load(dir, NAME);
-            Segment resumed = train(model, Fixtures.adamConfig(), precision, batches, 3, 6);
+            Segment resumed = train(model, ClassificationTask.adamConfig(), precision, batches, 3, 6);
             // restored: weights (same loss before the first resumed update) and the loss scale
             assertEquals(whole.losses().get(3), resumed.losses().get(0));
             assertEquals(whole.scales().subList(3, 6), resumed.scales());

@@ -36,7 +36,7 @@ public final class ChildJvmScenarios {
                         .add(Linear.builder().setUnits(32).build())
                         .add(Activation.reluBlock())
                         .add(new LambdaBlock(x -> new NDList(x.head().softmax(-1)), "softmax"))
-                        .add(Linear.builder().setUnits(Fixtures.CLASSES).build()));
+                        .add(Linear.builder().setUnits(ClassificationTask.CLASSES).build()));
         return model;
     }
 
@@ -50,7 +50,7 @@ public final class ChildJvmScenarios {
             case "bf16-softmax-refused":
                 try (Model model = softmaxModel()) {
                     PrecisionTrainer.newTrainer(
-                            model, Fixtures.adamConfig(), PrecisionConfig.of("bf16-mixed"));
+                            model, ClassificationTask.adamConfig(), PrecisionConfig.of("bf16-mixed"));
                     System.out.println("ACCEPTED");
                 } catch (UnsupportedPrecisionException e) {
                     System.out.println("REFUSED " + e.getMessage());
@@ -69,7 +69,7 @@ public final class ChildJvmScenarios {
                                 .build();
                 try (Model model = softmaxModel();
                         PrecisionTrainer trainer =
-                                PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config)) {
+                                PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
                     trainer.initialize(Runs.inputShape());
                     PrecisionBreakerPlugin plugin = (PrecisionBreakerPlugin) trainer.getPlugin();
                     System.out.println("LADDER " + plugin.getLadder());

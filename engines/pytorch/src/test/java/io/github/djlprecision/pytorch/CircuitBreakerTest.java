@@ -62,10 +62,10 @@ class CircuitBreakerTest {
 
     private static Trace run(PrecisionConfig config, Runs.Batch... batches) {
         Runs.Recorder recorder = new Runs.Recorder();
-        try (Model model = Fixtures.mlp("breaker");
+        try (Model model = ClassificationTask.mlp("breaker");
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, Fixtures.adamConfig().addTrainingListeners(recorder), config)) {
+                                model, ClassificationTask.adamConfig().addTrainingListeners(recorder), config)) {
             trainer.setMetrics(new Metrics());
             trainer.initialize(Runs.inputShape());
             PrecisionBreakerPlugin breaker = (PrecisionBreakerPlugin) trainer.getPlugin();
@@ -242,15 +242,15 @@ class CircuitBreakerTest {
                         .build();
         for (PrecisionConfig config : List.of(PrecisionConfig.of("16-mixed"), off)) {
             assertTrue(config.getCircuitBreaker().isEmpty());
-            try (Model model = Fixtures.mlp("off");
+            try (Model model = ClassificationTask.mlp("off");
                     PrecisionTrainer trainer =
-                            PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config)) {
+                            PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
                 assertInstanceOf(MixedPrecisionPlugin.class, trainer.getPlugin());
             }
         }
-        try (Model model = Fixtures.mlp("on");
+        try (Model model = ClassificationTask.mlp("on");
                 PrecisionTrainer trainer =
-                        PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), guarded(1f))) {
+                        PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), guarded(1f))) {
             PrecisionBreakerPlugin plugin = (PrecisionBreakerPlugin) trainer.getPlugin();
             assertEquals(List.of(HALF_MIXED, BF16_MIXED, FLOAT_TRUE), plugin.getLadder());
             assertEquals(HALF_MIXED, plugin.getPrecision());
@@ -267,10 +267,10 @@ class CircuitBreakerTest {
                         .optLowScaleDiagnosis(3)
                         .build();
         Runs.Recorder recorder = new Runs.Recorder();
-        try (Model model = Fixtures.mlp("low");
+        try (Model model = ClassificationTask.mlp("low");
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, Fixtures.adamConfig().addTrainingListeners(recorder), config)) {
+                                model, ClassificationTask.adamConfig().addTrainingListeners(recorder), config)) {
             trainer.initialize(Runs.inputShape());
             for (int i = 0; i < 8; i++) {
                 Runs.step(trainer, i, NORMAL);

@@ -44,10 +44,10 @@ class LossScalingTest {
      * input, which makes every gradient non-finite.
      */
     private static Run run(PrecisionConfig config, boolean... poisoned) {
-        try (Model model = Fixtures.mlp("scaling");
+        try (Model model = ClassificationTask.mlp("scaling");
                 PrecisionTrainer trainer =
-                        PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), config)) {
-            trainer.initialize(new Shape(BATCH, Fixtures.FEATURES));
+                        PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
+            trainer.initialize(new Shape(BATCH, ClassificationTask.FEATURES));
             NDManager manager = trainer.getManager();
             List<float[]> weights = new ArrayList<>();
             List<Float> scales = new ArrayList<>();
@@ -55,8 +55,8 @@ class LossScalingTest {
             for (int i = 0; i < poisoned.length; i++) {
                 // each finite batch differs; a poisoned batch is the next finite one with an inf
                 NDArray x =
-                        manager.arange(BATCH * Fixtures.FEATURES)
-                                .reshape(BATCH, Fixtures.FEATURES)
+                        manager.arange(BATCH * ClassificationTask.FEATURES)
+                                .reshape(BATCH, ClassificationTask.FEATURES)
                                 .div(100f)
                                 .add(finiteSteps);
                 if (poisoned[i]) {
@@ -64,8 +64,8 @@ class LossScalingTest {
                 } else {
                     finiteSteps++;
                 }
-                NDArray y = manager.arange(BATCH).toType(DataType.FLOAT32, false).mod(Fixtures.CLASSES);
-                Fixtures.trainStep(trainer, x, y);
+                NDArray y = manager.arange(BATCH).toType(DataType.FLOAT32, false).mod(ClassificationTask.CLASSES);
+                Fixture.step(trainer, x, y);
                 weights.add(flatWeights(model));
                 scales.add(trainer.getLastOutcome().orElseThrow().lossScale());
             }
@@ -106,15 +106,15 @@ class LossScalingTest {
 
     @Test
     void skippedStepLeavesZeroGradientsNotNaN() {
-        try (Model model = Fixtures.mlp("zeroed");
+        try (Model model = ClassificationTask.mlp("zeroed");
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, Fixtures.adamConfig(), halfMixed(true, 2000))) {
-            trainer.initialize(new Shape(BATCH, Fixtures.FEATURES));
+                                model, ClassificationTask.adamConfig(), halfMixed(true, 2000))) {
+            trainer.initialize(new Shape(BATCH, ClassificationTask.FEATURES));
             NDManager manager = trainer.getManager();
-            NDArray x = manager.ones(new Shape(BATCH, Fixtures.FEATURES));
+            NDArray x = manager.ones(new Shape(BATCH, ClassificationTask.FEATURES));
             x.set(new NDIndex(0, 0), Float.POSITIVE_INFINITY);
-            Fixtures.trainStep(trainer, x, manager.zeros(new Shape(BATCH)));
+            Fixture.step(trainer, x, manager.zeros(new Shape(BATCH)));
             assertFalse(trainer.getLastOutcome().orElseThrow().applied());
             for (Parameter parameter : model.getBlock().getParameters().values()) {
                 float[] gradient = parameter.getArray().getGradient().toFloatArray();
@@ -147,9 +147,9 @@ class LossScalingTest {
     @Test
     void pluginReportsWhichKernelsRun() {
         for (boolean fused : new boolean[] {true, false}) {
-            try (Model model = Fixtures.mlp("path");
+            try (Model model = ClassificationTask.mlp("path");
                     PrecisionTrainer trainer =
-                            PrecisionTrainer.newTrainer(model, Fixtures.adamConfig(), halfMixed(fused, 2000))) {
+                            PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), halfMixed(fused, 2000))) {
                 MixedPrecisionPlugin plugin = (MixedPrecisionPlugin) trainer.getPlugin();
                 String kernels = fused ? "fused" : "djl";
                 assertEquals(kernels, plugin.getScaler().getKernelsName());

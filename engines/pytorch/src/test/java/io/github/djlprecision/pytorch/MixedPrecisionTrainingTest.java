@@ -32,13 +32,13 @@ class MixedPrecisionTrainingTest {
 
     @Test
     void linearComputesInFloat16WhileParametersAndGradientsStayFloat32() {
-        try (Model model = Fixtures.mlp("dtypes");
+        try (Model model = ClassificationTask.mlp("dtypes");
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, Fixtures.adamConfig(), PrecisionConfig.of("16-mixed"))) {
-            trainer.initialize(new Shape(BATCH, Fixtures.FEATURES));
+                                model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed"))) {
+            trainer.initialize(new Shape(BATCH, ClassificationTask.FEATURES));
             NDManager manager = trainer.getManager();
-            NDArray x = manager.randomNormal(new Shape(BATCH, Fixtures.FEATURES));
+            NDArray x = manager.randomNormal(new Shape(BATCH, ClassificationTask.FEATURES));
             Block first = model.getBlock().getChildren().get(0).getValue();
             ParameterStore store = new ParameterStore(manager, false);
             try (ForwardContext ignored = trainer.getPlugin().forwardContext(x.getDevice())) {
@@ -53,12 +53,12 @@ class MixedPrecisionTrainingTest {
             NDList out = trainer.forward(new NDList(x));
             assertEquals(DataType.FLOAT32, out.head().getDataType());
 
-            Fixtures.trainStep(trainer, x, manager.zeros(new Shape(BATCH)));
+            Fixture.step(trainer, x, manager.zeros(new Shape(BATCH)));
             for (Parameter parameter : model.getBlock().getParameters().values()) {
                 assertEquals(DataType.FLOAT32, parameter.getArray().getDataType(), parameter.getName());
             }
             NDArray weight = first.getParameters().get("weight").getArray();
-            Fixtures.trainStep(trainer, x, manager.zeros(new Shape(BATCH)));
+            Fixture.step(trainer, x, manager.zeros(new Shape(BATCH)));
             // DJL's optimizer zeroes gradients after it updates, so check between backward and step
             try (ai.djl.training.GradientCollector collector = trainer.newGradientCollector()) {
                 NDArray loss =
@@ -77,13 +77,13 @@ class MixedPrecisionTrainingTest {
 
     @Test
     void bf16MixedComputesInBfloat16() {
-        try (Model model = Fixtures.mlp("bf16");
+        try (Model model = ClassificationTask.mlp("bf16");
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, Fixtures.adamConfig(), PrecisionConfig.of("bf16-mixed"))) {
-            trainer.initialize(new Shape(BATCH, Fixtures.FEATURES));
+                                model, ClassificationTask.adamConfig(), PrecisionConfig.of("bf16-mixed"))) {
+            trainer.initialize(new Shape(BATCH, ClassificationTask.FEATURES));
             NDManager manager = trainer.getManager();
-            NDArray x = manager.randomNormal(new Shape(BATCH, Fixtures.FEATURES));
+            NDArray x = manager.randomNormal(new Shape(BATCH, ClassificationTask.FEATURES));
             NDArray out = trainer.forward(new NDList(x)).head();
             assertEquals(DataType.FLOAT32, out.getDataType());
             // bf16 keeps 8 mantissa bits: every output, widened to fp32, has its low 16 bits zero
@@ -110,16 +110,16 @@ class MixedPrecisionTrainingTest {
     }
 
     private static float train(String precision) throws IOException, TranslateException {
-        try (Model model = Fixtures.mlp("classifier-" + precision);
+        try (Model model = ClassificationTask.mlp("classifier-" + precision);
                 NDManager manager = NDManager.newBaseManager()) {
-            ArrayDataset data = Fixtures.blobs(manager, SAMPLES, BATCH);
+            ArrayDataset data = ClassificationTask.blobs(manager, SAMPLES, BATCH);
             try (PrecisionTrainer trainer =
                     PrecisionTrainer.newTrainer(
                             model,
-                            Fixtures.adamConfig()
+                            ClassificationTask.adamConfig()
                                     .addTrainingListeners(TrainingListener.Defaults.basic()),
                             PrecisionConfig.of(precision))) {
-                trainer.initialize(new Shape(BATCH, Fixtures.FEATURES));
+                trainer.initialize(new Shape(BATCH, ClassificationTask.FEATURES));
                 EasyTrain.fit(trainer, EPOCHS, data, null);
                 TrainingResult result = trainer.getTrainingResult();
                 if (precision.equals("16-mixed")) {

@@ -39,8 +39,8 @@ final class Runs {
     /** The input of step {@code step}: every step gets different, reproducible data. */
     static NDArray input(NDManager manager, int step, Batch batch) {
         NDArray x =
-                manager.arange(BATCH * Fixtures.FEATURES)
-                        .reshape(BATCH, Fixtures.FEATURES)
+                manager.arange(BATCH * ClassificationTask.FEATURES)
+                        .reshape(BATCH, ClassificationTask.FEATURES)
                         .toType(DataType.FLOAT32, false)
                         .div(100f)
                         .add(step % 7 * 0.1f);
@@ -56,7 +56,7 @@ final class Runs {
     }
 
     static NDArray labels(NDManager manager) {
-        return manager.arange(BATCH).toType(DataType.FLOAT32, false).mod(Fixtures.CLASSES);
+        return manager.arange(BATCH).toType(DataType.FLOAT32, false).mod(ClassificationTask.CLASSES);
     }
 
     /** One training step, as EasyTrain.trainBatch does it; returns the (unscaled) loss. */
@@ -98,7 +98,7 @@ final class Runs {
     }
 
     static Shape inputShape() {
-        return new Shape(BATCH, Fixtures.FEATURES);
+        return new Shape(BATCH, ClassificationTask.FEATURES);
     }
 
     /** Records every precision event, and the skipped steps, in order. */

@@ -32,10 +32,10 @@ class SkippedStepTest {
     void skippedStepsReachTheListenerWithScaleAndReason() {
         Runs.Recorder recorder = new Runs.Recorder();
         Runs.Batch[] batches = {NORMAL, INF, NORMAL, INF, NORMAL};
-        try (Model model = Fixtures.mlp("skips");
+        try (Model model = ClassificationTask.mlp("skips");
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, Fixtures.adamConfig().addTrainingListeners(recorder), HALF)) {
+                                model, ClassificationTask.adamConfig().addTrainingListeners(recorder), HALF)) {
             trainer.setMetrics(new Metrics());
             trainer.initialize(Runs.inputShape());
             for (int i = 0; i < batches.length; i++) {
@@ -74,7 +74,7 @@ class SkippedStepTest {
                         .optOptimizer(Optimizer.sgd().setLearningRateTracker(recording).build())
                         .optDevices(new Device[] {Device.cpu()});
         Runs.Batch[] batches = {NORMAL, INF, INF, NORMAL, NORMAL};
-        try (Model model = Fixtures.mlp("tracker");
+        try (Model model = ClassificationTask.mlp("tracker");
                 PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, HALF)) {
             trainer.initialize(Runs.inputShape());
             for (int i = 0; i < batches.length; i++) {

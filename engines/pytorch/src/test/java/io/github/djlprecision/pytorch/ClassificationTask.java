@@ -3,29 +3,25 @@ package io.github.djlprecision.pytorch;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.util.Random;
 
-/** Small models and generated data shared by the engine's tests. */
-final class Fixtures {
+/** A small classification task (generated blobs, an MLP, Adam) shared by the engine's tests. */
+final class ClassificationTask {
 
     static final int FEATURES = 16;
     static final int CLASSES = 4;
 
-    private Fixtures() {}
+    private ClassificationTask() {}
 
     /** A two-hidden-layer MLP classifier, seeded so that every run starts from the same weights. */
     static Model mlp(String name) {
@@ -71,15 +67,5 @@ final class Fixtures {
                 .optLabels(manager.create(y, new Shape(samples)))
                 .setSampling(batchSize, false)
                 .build();
-    }
-
-    /** One manual training step, the way EasyTrain.trainBatch does it. */
-    static void trainStep(Trainer trainer, NDArray data, NDArray labels) {
-        try (GradientCollector collector = trainer.newGradientCollector()) {
-            NDList out = trainer.forward(new NDList(data));
-            NDArray loss = trainer.getLoss().evaluate(new NDList(labels), out);
-            collector.backward(loss);
-        }
-        trainer.step();
     }
 }

@@ -1,0 +1,34 @@
+package io.github.djlprecision.plugins;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+
+/**
+ * Casts that stay in the autograd graph. DJL's {@code NDArray.toType} detaches its result (the
+ * PyTorch engine runs LibTorch's {@code to} under a {@code NoGradGuard}), so a loss computed on a
+ * {@code toType} result never reaches the parameters.
+ */
+public final class GraphCasts {
+
+    private GraphCasts() {}
+
+    /**
+     * Casts a 16-bit floating array to fp32 by adding an fp32 zero of the same rank: type
+     * promotion widens exactly, keeps the shape and the graph, and hands no data type to native
+     * code, so it also works on the bf16 arrays DJL reads as {@code UNKNOWN}.
+     *
+     * @param array a 16-bit floating array
+     * @return the fp32 array, named as the input
+     */
+    public static NDArray toFloat32(NDArray array) {
+        long[] ones = new long[array.getShape().dimension()];
+        Arrays.fill(ones, 1);
+        try (NDArray zero = array.getManager().zeros(new Shape(ones), DataType.FLOAT32)) {
+            NDArray converted = array.add(zero);
+            converted.setName(array.getName());
+            return converted;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package io.github.djlprecision;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.types.DataType;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class PrecisionTest {
+
+    @ParameterizedTest
+    @CsvSource({
+        "64-true, DOUBLE_TRUE",
+        "32-true, FLOAT_TRUE",
+        "16-mixed, HALF_MIXED",
+        "bf16-mixed, BF16_MIXED",
+        "16-true, HALF_TRUE",
+        "bf16-true, BF16_TRUE",
+        // legacy values, mapped as Lightning maps them
+        "16, HALF_MIXED",
+        "bf16, BF16_MIXED",
+        "32, FLOAT_TRUE",
+        "64, DOUBLE_TRUE"
+    })
+    void parsesEveryLightningValue(String value, Precision expected) {
+        assertEquals(expected, Precision.parse(value));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fp16", "half", "16-Mixed", "BF16-MIXED", "8-true", "mixed", " 16-mixed"})
+    void rejectsUnknownValuesNamingThemAndTheAcceptedOnes(String value) {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Precision.parse(value));
+        assertTrue(e.getMessage().contains("'" + value + "'"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains("64-true, 32-true, 16-mixed, bf16-mixed, 16-true, bf16-true"),
+                e.getMessage());
+    }
+
+    @Test
+    void wrongCaseGetsAHint() {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Precision.parse("BF16-Mixed"));
+        assertTrue(e.getMessage().contains("Did you mean 'bf16-mixed'?"), e.getMessage());
+    }
+
+    @Test
+    void rejectsNullAndBlank() {
+        assertTrue(
+                assertThrows(IllegalArgumentException.class, () -> Precision.parse(null))
+                        .getMessage()
+                        .contains("must not be null"));
+        assertTrue(
+                assertThrows(IllegalArgumentException.class, () -> Precision.parse("  "))
+                        .getMessage()
+                        .contains("must not be blank"));
+    }
+
+    @Test
+    void describesDataTypes() {
+        assertEquals(DataType.FLOAT32, Precision.HALF_MIXED.parameterType());
+        assertEquals(DataType.FLOAT16, Precision.HALF_MIXED.computeType());
+        assertEquals(DataType.BFLOAT16, Precision.BF16_TRUE.parameterType());
+        assertEquals(DataType.FLOAT64, Precision.DOUBLE_TRUE.computeType());
+        assertTrue(Precision.HALF_MIXED.usesLossScaling());
+        assertFalse(Precision.BF16_MIXED.usesLossScaling());
+    }
+
+    @Test
+    void parsesApexLevelsOnlyAsWritten() {
+        assertEquals(AmpLevel.O2, AmpLevel.parse("O2"));
+        for (String bad : new String[] {"o2", "02", "O4", "", null}) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> AmpLevel.parse(bad));
+            assertTrue(e.getMessage().contains("O0, O1, O2, O3"), e.getMessage());
+        }
+    }
+
+    @Test
+    void apexLevelNeedsSixteenMixed() {
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                PrecisionConfig.builder()
+                                        .optPrecision("bf16-true")
+                                        .optAmpLevel("O2")
+                                        .build());
+        assertTrue(e.getMessage().contains("only applies to precision '16-mixed'"), e.getMessage());
+        assertEquals(
+                AmpLevel.O2,
+                PrecisionConfig.builder()
+                        .optPrecision("16-mixed")
+                        .optAmpLevel("O2")
+                        .build()
+                        .getAmpLevel()
+                        .orElseThrow());
+    }
+}
