@@ -102,7 +102,16 @@ public abstract class AbstractCompatMatrixTest {
                 results.stream().filter(r -> r.cell().equals(cell)).findFirst().ifPresent(ordered::add);
             }
             MatrixResult result = matrix.result(ordered);
-            CompatReport.write(result, reportDirectory(result.workloadName()));
+            onReport(result, CompatReport.write(result, reportDirectory(result.workloadName())));
         }
     }
+
+    /**
+     * Called once the report is written, e.g. to publish it or check it.
+     *
+     * @param result the cells' results
+     * @param html the report's HTML page; {@code report.md} and the plots lie beside it
+     * @throws IOException if reading or publishing the report fails
+     */
+    protected void onReport(MatrixResult result, Path html) throws IOException {}
 }

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -71,11 +72,13 @@ final class CellRunner {
 
     private final CompatWorkload workload;
     private final GradScalerConfig gradScaler;
+    private final String pluginName;
     private final Progress progress;
 
-    CellRunner(CompatWorkload workload, GradScalerConfig gradScaler, Progress progress) {
+    CellRunner(CompatWorkload workload, GradScalerConfig gradScaler, String pluginName, Progress progress) {
         this.workload = workload;
         this.gradScaler = gradScaler;
+        this.pluginName = pluginName;
         this.progress = progress;
     }
 
@@ -83,11 +86,11 @@ final class CellRunner {
      * Trains the workload in the cell's precision.
      *
      * @param cell the cell
-     * @param reference the {@code 32-true} run on the same engine and device, or null for the
-     *     reference itself
+     * @param referenceRun gives the {@code 32-true} run on the same engine and device, asked only
+     *     once this cell runs; null for the reference itself
      * @param tolerance the allowed absolute difference of the final loss from the reference's
      */
-    Run train(MatrixCell cell, Run reference, double tolerance) {
+    Run train(MatrixCell cell, Supplier<Run> referenceRun, double tolerance) {
         PrecisionVariant variant = cell.variant();
         List<Check> checks = new ArrayList<>();
         String path = null;
@@ -97,7 +100,7 @@ final class CellRunner {
             try {
                 trainer =
                         PrecisionTrainer.newTrainer(
-                                model, workload.trainingConfig(cell.device()), variant.config(gradScaler));
+                                model, workload.trainingConfig(cell.device()), variant.config(gradScaler, pluginName));
             } catch (UnsupportedPrecisionException e) {
                 return Run.refused(e);
             }
@@ -108,6 +111,8 @@ final class CellRunner {
                     return Run.refused(e);
                 }
                 path = trainer.getPlugin().getPath();
+                // only once initialized: the reference's model draws from the engine's seeded generator too
+                Run reference = referenceRun == null ? null : referenceRun.get();
                 ParameterBytes parameterBytes = checkParameters(model.getBlock(), variant, checks);
                 Dataset dataset = workload.trainingSet(dataManager);
                 ActivationProbe.Probe probe;
@@ -193,10 +198,11 @@ final class CellRunner {
      * precision: for engines that cannot train.
      *
      * @param cell the cell
-     * @param reference the {@code 32-true} inference run, or null for the reference itself
+     * @param referenceRun gives the {@code 32-true} inference run, asked only once this cell
+     *     runs; null for the reference itself
      * @param tolerance the allowed absolute difference of the loss from the reference's
      */
-    Run infer(MatrixCell cell, Run reference, double tolerance) {
+    Run infer(MatrixCell cell, Supplier<Run> referenceRun, double tolerance) {
         PrecisionVariant variant = cell.variant();
         List<Check> checks = new ArrayList<>();
         String path = null;
@@ -210,7 +216,7 @@ final class CellRunner {
                                 new PluginRequest(
                                         cell.engine(),
                                         device,
-                                        variant.config(gradScaler),
+                                        variant.config(gradScaler, pluginName),
                                         PluginRequest.Purpose.INFERENCE,
                                         model));
             } catch (UnsupportedPrecisionException e) {
@@ -222,6 +228,8 @@ final class CellRunner {
                 plugin.beforeInitialize(model);
                 block.initialize(model.getNDManager(), model.getDataType(), workload.inputShapes());
                 plugin.convertModule(model);
+                // only now: the reference's model draws from the engine's seeded generator too
+                Run reference = referenceRun == null ? null : referenceRun.get();
                 ParameterBytes parameterBytes = checkParameters(block, variant, checks);
                 Dataset dataset = workload.trainingSet(dataManager);
                 ParameterStore store = new ParameterStore(model.getNDManager(), false);

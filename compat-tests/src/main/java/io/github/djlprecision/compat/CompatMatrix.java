@@ -2,6 +2,7 @@ package io.github.djlprecision.compat;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The compatibility matrix: every engine on the class path x every precision variant x every
@@ -37,6 +39,7 @@ public final class CompatMatrix {
     private final Map<String, Double> tolerances;
     private final boolean inferenceOnly;
     private final GradScalerConfig gradScaler;
+    private final String pluginName;
     private final CellRunner runner;
     private final Map<MatrixCell, CellResult> results = new HashMap<>();
     private final Map<String, CellRunner.Run> references = new HashMap<>();
@@ -48,7 +51,8 @@ public final class CompatMatrix {
         tolerances = Map.copyOf(builder.tolerances);
         inferenceOnly = builder.inferenceOnly;
         gradScaler = builder.gradScaler;
-        runner = new CellRunner(workload, gradScaler, builder.progress);
+        pluginName = builder.pluginName;
+        runner = new CellRunner(workload, gradScaler, pluginName, builder.progress);
     }
 
     /**
@@ -113,7 +117,9 @@ public final class CompatMatrix {
         Map<String, String> excluded = new TreeMap<>();
         for (String name : Engine.getAllEngines()) {
             try (NDManager manager = Engine.getEngine(name).newBaseManager()) {
-                manager.zeros(new Shape(1)).close();
+                // a pass-through engine creates arrays but throws on any operation
+                NDArray one = manager.ones(new Shape(1));
+                one.add(one);
             } catch (UnsupportedOperationException e) {
                 excluded.put(name, "cannot create local arrays (" + e.getMessage() + "): not a compute engine");
             }
@@ -164,6 +170,9 @@ public final class CompatMatrix {
 
     private String settings() {
         StringBuilder text = new StringBuilder(inferenceOnly ? "inference only" : "training where the engine can");
+        if (pluginName != null) {
+            text.append("; plugin provider '").append(pluginName).append('\'');
+        }
         text.append("; loss scaling ").append(gradScaler).append("; loss tolerance vs 32-true:");
         for (PrecisionVariant variant : PrecisionVariant.all()) {
             if (!variant.isReference()) {
@@ -189,7 +198,7 @@ public final class CompatMatrix {
         if (cell.variant().isReference()) {
             run = reference(cell, mode);
         } else {
-            CellRunner.Run reference = reference(cell, mode);
+            Supplier<CellRunner.Run> reference = () -> reference(cell, mode);
             double tolerance = lossTolerance(cell.variant());
             run = mode == CellMode.TRAINING
                     ? runner.train(cell, reference, tolerance)
@@ -272,6 +281,7 @@ public final class CompatMatrix {
         private final Map<String, Double> tolerances = new HashMap<>();
         private boolean inferenceOnly;
         private GradScalerConfig gradScaler = GradScalerConfig.defaults();
+        private String pluginName;
         private Progress progress;
 
         Builder(CompatWorkload workload) {
@@ -331,6 +341,18 @@ public final class CompatMatrix {
                 throw new IllegalArgumentException("gradScaler must not be null");
             }
             this.gradScaler = gradScaler;
+            return this;
+        }
+
+        /**
+         * Runs every cell with one named plugin provider, e.g. a team's own provider, instead of
+         * the one picked by engine and precision.
+         *
+         * @param pluginName the provider's name
+         * @return this builder
+         */
+        public Builder optPlugin(String pluginName) {
+            this.pluginName = pluginName;
             return this;
         }
 

@@ -142,7 +142,9 @@ public record MachineInfo(
 
     private static List<String> listGpus() {
         List<String> gpus = new ArrayList<>();
-        if (!CudaUtils.hasCuda()) {
+        // asking CUDA on a machine whose engines see no GPU only logs driver warnings
+        if (Engine.getAllEngines().stream().allMatch(e -> Engine.getEngine(e).getGpuCount() == 0)
+                || !CudaUtils.hasCuda()) {
             return gpus;
         }
         for (int i = 0; i < CudaUtils.getGpuCount(); i++) {

@@ -87,11 +87,15 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
      * Returns the precision settings a user would write for this variant.
      *
      * @param gradScaler the loss-scaling settings (used where the variant scales the loss)
+     * @param pluginName the plugin provider to use, or null to pick by engine and precision
      * @return the settings
      */
-    public PrecisionConfig config(GradScalerConfig gradScaler) {
+    public PrecisionConfig config(GradScalerConfig gradScaler, String pluginName) {
         PrecisionConfig.Builder builder =
                 PrecisionConfig.builder().optPrecision(precision).optGradScaler(gradScaler);
+        if (pluginName != null) {
+            builder.optPlugin(pluginName);
+        }
         if (ampLevel != null) {
             builder.optAmpLevel(ampLevel.name());
         }
@@ -193,7 +197,7 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
         if (computesEverythingInComputeType()) {
             return bf16 ? 0.15 : 0.1;
         }
-        return bf16 ? 0.04 : 0.03;
+        return bf16 ? 0.06 : 0.05;
     }
 
     @Override
