@@ -138,7 +138,8 @@ final class CellRunner {
                                 trainer.getEvaluators());
                 Steps steps = new Steps();
                 if (progress != null) {
-                    progress.reset(cell.id(), (long) before.batches() * workload.epochs());
+                    // DJL's bar shortens long messages to a dozen characters: the precision says enough
+                    progress.reset(variant.label(), (long) before.batches() * workload.epochs());
                 }
                 for (int epoch = 0; epoch < workload.epochs(); epoch++) {
                     for (Batch batch : trainer.iterateDataset(dataset)) {

@@ -11,6 +11,7 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -103,6 +104,7 @@ final class Charts {
         LogAxis axis = new LogAxis("loss scale (log)");
         axis.setBase(2);
         axis.setSmallestValue(1);
+        axis.setTickUnit(new NumberTickUnit(1));
         axis.setNumberFormatOverride(new DecimalFormat("#,##0"));
         plot.setRangeAxis(axis);
         plot.setRenderer(renderer);

@@ -143,7 +143,7 @@ public record MachineInfo(
     private static List<String> listGpus() {
         List<String> gpus = new ArrayList<>();
         // asking CUDA on a machine whose engines see no GPU only logs driver warnings
-        if (Engine.getAllEngines().stream().allMatch(e -> Engine.getEngine(e).getGpuCount() == 0)
+        if (CompatMatrix.computeEngines().stream().allMatch(e -> Engine.getEngine(e).getGpuCount() == 0)
                 || !CudaUtils.hasCuda()) {
             return gpus;
         }
