@@ -464,13 +464,21 @@ final class CellRunner {
         return text.toString();
     }
 
+    /**
+     * Checks what reaches the loss. An output DJL cannot name is refused before any loss sees it:
+     * a DJL loss would pass that type to native code, which aborts the JVM.
+     */
     private static boolean checkOutput(NDArray output, PrecisionVariant variant, List<Check> checks) {
-        boolean ok = DataTypes.isOneOf(output, variant.outputTypes());
+        boolean named = output.getDataType() != DataType.UNKNOWN;
+        boolean ok = named && DataTypes.isOneOf(output, variant.outputTypes());
+        String name = "outputs reach the loss as " + variant.outputTypes();
         checks.add(
                 new Check(
-                        "outputs reach the loss as " + variant.outputTypes(),
+                        name,
                         ok,
-                        DataTypes.describe(output)));
+                        named
+                                ? DataTypes.describe(output)
+                                : DataTypes.describe(output) + ": DJL cannot name it, no loss computed"));
         return ok;
     }
 

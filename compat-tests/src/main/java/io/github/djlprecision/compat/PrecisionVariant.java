@@ -153,14 +153,17 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
     }
 
     /**
-     * Returns the data types the trainer's outputs (what the loss sees) may have. Mixed modes
-     * hand fp32 to the loss; 16-bit modes may too, as DJL cannot pass bf16 to its losses.
+     * Returns the data types the trainer's outputs (what the loss sees) may have: fp32 for mixed
+     * modes and for bf16 (DJL cannot hand bf16 to a loss without aborting the JVM), otherwise the
+     * compute type or fp32.
      *
      * @return the allowed output types
      */
     public Set<DataType> outputTypes() {
         DataType compute = computeType();
-        if (!computesEverythingInComputeType() || compute == DataType.FLOAT32) {
+        if (!computesEverythingInComputeType()
+                || compute == DataType.FLOAT32
+                || compute == DataType.BFLOAT16) {
             return Set.of(DataType.FLOAT32);
         }
         if (compute == DataType.FLOAT64) {

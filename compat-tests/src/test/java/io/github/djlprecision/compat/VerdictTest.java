@@ -87,6 +87,21 @@ class VerdictTest {
     }
 
     @Test
+    void bf16OutputsThatWouldReachTheLossFailWithoutAbortingTheJvm() {
+        CompatMatrix matrix = CompatMatrix.builder(TINY).optPlugin(LeakyBf16Provider.NAME).build();
+        CellResult result = matrix.run(BF16_MIXED);
+        assertEquals(Verdict.FAIL, result.verdict(), result::describe);
+        Check output = result.failedChecks().get(0);
+        assertEquals("outputs reach the loss as [float32]", output.name());
+        assertEquals("bfloat16 (DJL: unknown, values bf16-exact): DJL cannot name it, no loss computed",
+                output.detail());
+        // the layers did run in bf16: the probe proved it from the values, before stopping
+        assertTrue(result.checks().stream().anyMatch(c -> c.passed()
+                && c.name().equals("Linear/Conv layers compute in bfloat16")), result::describe);
+        assertNull(result.metrics());
+    }
+
+    @Test
     void cellThatPassesWhereTheTableSaysUnsupportedFails() throws IOException {
         Expectations table = Expectations.bundled()
                 .with("PyTorch", "bf16-mixed", "cpu",
