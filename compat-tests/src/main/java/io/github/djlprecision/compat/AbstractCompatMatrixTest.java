@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -11,10 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * The compatibility matrix as a JUnit 5 test class: one dynamic test per cell, and a report when
@@ -31,8 +32,8 @@ import org.junit.jupiter.api.TestInstance;
  * }</pre>
  *
  * <p>A cell's test fails when its verdict is FAIL; a PASS or an UNSUPPORTED that the expectation
- * table allows (with its designed error) passes. The system properties of {@link Selection}
- * select a subset, e.g. {@code mvn test -Dcompat.precisions=16-mixed}.
+ * table allows (with its designed error) passes. The system properties of {@link Selection} select
+ * a subset, e.g. {@code mvn test -Dcompat.precisions=16-mixed}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class AbstractCompatMatrixTest {
@@ -75,7 +76,11 @@ public abstract class AbstractCompatMatrixTest {
      */
     @TestFactory
     Stream<DynamicTest> compatibilityMatrix() {
-        matrix = configure(CompatMatrix.builder(workload()).optSelection(Selection.fromSystemProperties())).build();
+        matrix =
+                configure(
+                                CompatMatrix.builder(workload())
+                                        .optSelection(Selection.fromSystemProperties()))
+                        .build();
         return matrix.cells().stream()
                 .map(cell -> DynamicTest.dynamicTest(cell.id(), () -> check(matrix.run(cell))));
     }
@@ -85,7 +90,9 @@ public abstract class AbstractCompatMatrixTest {
         assertNotEquals(Verdict.FAIL, result.verdict(), result::describe);
         assertEquals(result.expected(), result.verdict(), result::describe);
         if (result.verdict() == Verdict.PASS) {
-            assertTrue(result.failedChecks().isEmpty() && !result.checks().isEmpty(), result::describe);
+            assertTrue(
+                    result.failedChecks().isEmpty() && !result.checks().isEmpty(),
+                    result::describe);
         }
     }
 
@@ -99,7 +106,10 @@ public abstract class AbstractCompatMatrixTest {
         if (matrix != null && !results.isEmpty()) {
             List<CellResult> ordered = new ArrayList<>();
             for (MatrixCell cell : matrix.cells()) {
-                results.stream().filter(r -> r.cell().equals(cell)).findFirst().ifPresent(ordered::add);
+                results.stream()
+                        .filter(r -> r.cell().equals(cell))
+                        .findFirst()
+                        .ifPresent(ordered::add);
             }
             MatrixResult result = matrix.result(ordered);
             onReport(result, CompatReport.write(result, reportDirectory(result.workloadName())));

@@ -10,8 +10,10 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PrecisionPlugin;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,7 +32,8 @@ final class ActivationProbe {
      * @param allTypesOk whether every layer's output had the expected type
      * @param matmulLayers how many Linear and Conv layers there were
      */
-    record Probe(List<LayerOutput> layers, boolean matmulTypesOk, boolean allTypesOk, int matmulLayers) {
+    record Probe(
+            List<LayerOutput> layers, boolean matmulTypesOk, boolean allTypesOk, int matmulLayers) {
 
         long activationBytes() {
             return layers.stream().mapToLong(LayerOutput::bytes).sum();
@@ -40,7 +43,11 @@ final class ActivationProbe {
     private ActivationProbe() {}
 
     static Probe run(
-            Block root, PrecisionPlugin plugin, Device device, NDList input, PrecisionVariant variant) {
+            Block root,
+            PrecisionPlugin plugin,
+            Device device,
+            NDList input,
+            PrecisionVariant variant) {
         Recorder recorder = new Recorder(variant);
         try (NDManager scope = NDManager.subManagerOf(input.head())) {
             scope.tempAttachAll(input);
@@ -51,7 +58,10 @@ final class ActivationProbe {
             }
         }
         return new Probe(
-                recorder.layers, recorder.matmulTypesOk, recorder.allTypesOk, recorder.matmulLayers);
+                recorder.layers,
+                recorder.matmulTypesOk,
+                recorder.allTypesOk,
+                recorder.matmulLayers);
     }
 
     private static final class Recorder {
@@ -92,7 +102,8 @@ final class ActivationProbe {
                     block instanceof LambdaBlock
                             ? ((LambdaBlock) block).getName()
                             : block.getClass().getSimpleName();
-            layers.add(new LayerOutput(path.isEmpty() ? kind : path, kind, types.toString(), bytes));
+            layers.add(
+                    new LayerOutput(path.isEmpty() ? kind : path, kind, types.toString(), bytes));
             return output;
         }
     }

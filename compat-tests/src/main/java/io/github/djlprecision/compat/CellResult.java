@@ -8,8 +8,8 @@ import java.util.stream.Collectors;
  *
  * @param cell the cell
  * @param verdict the verdict
- * @param reason for UNSUPPORTED the engine's or device's refusal; for FAIL what failed; empty
- *     for PASS
+ * @param reason for UNSUPPORTED the engine's or device's refusal; for FAIL what failed; empty for
+ *     PASS
  * @param expected the verdict the expectation table gives, or null when it has no row
  * @param mode what ran, or null when the cell was refused before running
  * @param path what the plugin says really runs (its {@code getPath()}), or null

@@ -18,6 +18,7 @@ import ai.djl.training.evaluator.Evaluator;
 import ai.djl.training.loss.Loss;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.Progress;
+
 import io.github.djlprecision.PrecisionPlugins;
 import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
@@ -27,6 +28,7 @@ import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.StepOutcome;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,8 +50,8 @@ final class CellRunner {
     private static final String ACCUMULATOR = "compat-matrix";
 
     /**
-     * What running a cell gave, before the expectation table is consulted: a refusal, an
-     * unexpected error, or a run with its checks.
+     * What running a cell gave, before the expectation table is consulted: a refusal, an unexpected
+     * error, or a run with its checks.
      */
     record Run(
             UnsupportedPrecisionException refusal,
@@ -75,7 +77,11 @@ final class CellRunner {
     private final String pluginName;
     private final Progress progress;
 
-    CellRunner(CompatWorkload workload, GradScalerConfig gradScaler, String pluginName, Progress progress) {
+    CellRunner(
+            CompatWorkload workload,
+            GradScalerConfig gradScaler,
+            String pluginName,
+            Progress progress) {
         this.workload = workload;
         this.gradScaler = gradScaler;
         this.pluginName = pluginName;
@@ -100,7 +106,9 @@ final class CellRunner {
             try {
                 trainer =
                         PrecisionTrainer.newTrainer(
-                                model, workload.trainingConfig(cell.device()), variant.config(gradScaler, pluginName));
+                                model,
+                                workload.trainingConfig(cell.device()),
+                                variant.config(gradScaler, pluginName));
             } catch (UnsupportedPrecisionException e) {
                 return Run.refused(e);
             }
@@ -111,7 +119,8 @@ final class CellRunner {
                     return Run.refused(e);
                 }
                 path = trainer.getPlugin().getPath();
-                // only once initialized: the reference's model draws from the engine's seeded generator too
+                // only once initialized: the reference's model draws from the engine's seeded
+                // generator too
                 Run reference = referenceRun == null ? null : referenceRun.get();
                 ParameterBytes parameterBytes = checkParameters(model.getBlock(), variant, checks);
                 Dataset dataset = workload.trainingSet(dataManager);
@@ -138,13 +147,20 @@ final class CellRunner {
                                 trainer.getEvaluators());
                 Steps steps = new Steps();
                 if (progress != null) {
-                    // DJL's bar shortens long messages to a dozen characters: the precision says enough
+                    // DJL's bar shortens long messages to a dozen characters: the precision says
+                    // enough
                     progress.reset(variant.label(), (long) before.batches() * workload.epochs());
                 }
                 for (int epoch = 0; epoch < workload.epochs(); epoch++) {
                     for (Batch batch : trainer.iterateDataset(dataset)) {
                         try (batch) {
-                            steps.add(trainStep(trainer, batch.getData(), batch.getLabels(), checks, steps.count() == 0));
+                            steps.add(
+                                    trainStep(
+                                            trainer,
+                                            batch.getData(),
+                                            batch.getLabels(),
+                                            checks,
+                                            steps.count() == 0));
                         }
                         if (progress != null) {
                             progress.increment(1);
@@ -164,7 +180,9 @@ final class CellRunner {
                         new Check(
                                 "loss decreases",
                                 Double.isFinite(after.loss()) && after.loss() < before.loss(),
-                                String.format("%.4f before training, %.4f after", before.loss(), after.loss())));
+                                String.format(
+                                        "%.4f before training, %.4f after",
+                                        before.loss(), after.loss())));
                 checkLossScaling(trainer, variant, steps, checks);
                 if (variant.usesLossScaling()) {
                     try (Batch first = trainer.iterateDataset(dataset).iterator().next()) {
@@ -195,12 +213,12 @@ final class CellRunner {
     }
 
     /**
-     * Runs the workload's model forward only, with weights as initialized, in the cell's
-     * precision: for engines that cannot train.
+     * Runs the workload's model forward only, with weights as initialized, in the cell's precision:
+     * for engines that cannot train.
      *
      * @param cell the cell
-     * @param referenceRun gives the {@code 32-true} inference run, asked only once this cell
-     *     runs; null for the reference itself
+     * @param referenceRun gives the {@code 32-true} inference run, asked only once this cell runs;
+     *     null for the reference itself
      * @param tolerance the allowed absolute difference of the loss from the reference's
      */
     Run infer(MatrixCell cell, Supplier<Run> referenceRun, double tolerance) {
@@ -287,7 +305,11 @@ final class CellRunner {
 
     /** One step as {@code EasyTrain.trainBatch} runs it, plus the dtype checks of gradients. */
     private static StepRecord trainStep(
-            PrecisionTrainer trainer, NDList data, NDList labels, List<Check> checks, boolean first) {
+            PrecisionTrainer trainer,
+            NDList data,
+            NDList labels,
+            List<Check> checks,
+            boolean first) {
         long start = System.nanoTime();
         float loss;
         try (GradientCollector collector = trainer.newGradientCollector()) {
@@ -376,7 +398,8 @@ final class CellRunner {
     private record ParameterBytes(long bytes, long expectedBytes) {}
 
     /** Checks each parameter's type against what the variant allows for its block. */
-    private static ParameterBytes checkParameters(Block root, PrecisionVariant variant, List<Check> checks) {
+    private static ParameterBytes checkParameters(
+            Block root, PrecisionVariant variant, List<Check> checks) {
         Map<Parameter, Block> owners = new IdentityHashMap<>();
         collectOwners(root, owners);
         long bytes = 0;
@@ -388,7 +411,12 @@ final class CellRunner {
             Set<DataType> allowed = variant.parameterTypes(entry.getValue());
             seen.add(DataTypes.describe(array));
             if (!DataTypes.isOneOf(array, allowed)) {
-                wrong.add(entry.getKey().getName() + " is " + DataTypes.describe(array) + ", expected " + allowed);
+                wrong.add(
+                        entry.getKey().getName()
+                                + " is "
+                                + DataTypes.describe(array)
+                                + ", expected "
+                                + allowed);
             }
             if (DataTypes.proven(array) != DataType.UNKNOWN) {
                 bytes += DataTypes.bytes(array);
@@ -399,7 +427,9 @@ final class CellRunner {
                 new Check(
                         "parameter dtypes",
                         wrong.isEmpty(),
-                        wrong.isEmpty() ? owners.size() + " parameters, " + seen : String.join("; ", wrong)));
+                        wrong.isEmpty()
+                                ? owners.size() + " parameters, " + seen
+                                : String.join("; ", wrong)));
         return new ParameterBytes(bytes, expectedBytes);
     }
 
@@ -423,7 +453,13 @@ final class CellRunner {
                 DataType expected = DataTypes.proven(array);
                 DataType actual = DataTypes.proven(gradient);
                 if (actual != expected) {
-                    wrong.add(parameter.getName() + ": " + DataTypes.name(actual) + " for a " + DataTypes.name(expected) + " parameter");
+                    wrong.add(
+                            parameter.getName()
+                                    + ": "
+                                    + DataTypes.name(actual)
+                                    + " for a "
+                                    + DataTypes.name(expected)
+                                    + " parameter");
                 }
                 try (NDArray wide = gradient.toType(DataType.FLOAT32, true);
                         NDArray abs = wide.abs();
@@ -438,19 +474,24 @@ final class CellRunner {
                 !wrong.isEmpty()
                         ? String.join("; ", wrong)
                         : anyNonZero
-                                ? count + " gradients in their parameters' types, backward reached them"
+                                ? count
+                                        + " gradients in their parameters' types, backward reached"
+                                        + " them"
                                 : "every gradient is zero after backward";
         checks.add(new Check("gradient dtypes", ok, detail));
     }
 
-    private static void checkProbe(ActivationProbe.Probe probe, PrecisionVariant variant, List<Check> checks) {
+    private static void checkProbe(
+            ActivationProbe.Probe probe, PrecisionVariant variant, List<Check> checks) {
         String compute = DataTypes.name(variant.computeType());
         String types = describeLayers(probe.layers());
         checks.add(
                 new Check(
                         "Linear/Conv layers compute in " + compute,
                         probe.matmulLayers() > 0 && probe.matmulTypesOk(),
-                        probe.matmulLayers() == 0 ? "the model has no Linear or Conv layer" : types));
+                        probe.matmulLayers() == 0
+                                ? "the model has no Linear or Conv layer"
+                                : types));
         if (variant.computesEverythingInComputeType()) {
             checks.add(new Check("every layer outputs " + compute, probe.allTypesOk(), types));
         }
@@ -459,16 +500,20 @@ final class CellRunner {
     private static String describeLayers(List<LayerOutput> layers) {
         StringBuilder text = new StringBuilder();
         for (LayerOutput layer : layers) {
-            text.append(text.length() == 0 ? "" : ", ").append(layer.kind()).append('=').append(layer.dataType());
+            text.append(text.length() == 0 ? "" : ", ")
+                    .append(layer.kind())
+                    .append('=')
+                    .append(layer.dataType());
         }
         return text.toString();
     }
 
     /**
-     * Checks what reaches the loss. An output DJL cannot name is refused before any loss sees it:
-     * a DJL loss would pass that type to native code, which aborts the JVM.
+     * Checks what reaches the loss. An output DJL cannot name is refused before any loss sees it: a
+     * DJL loss would pass that type to native code, which aborts the JVM.
      */
-    private static boolean checkOutput(NDArray output, PrecisionVariant variant, List<Check> checks) {
+    private static boolean checkOutput(
+            NDArray output, PrecisionVariant variant, List<Check> checks) {
         boolean named = output.getDataType() != DataType.UNKNOWN;
         boolean ok = named && DataTypes.isOneOf(output, variant.outputTypes());
         String name = "outputs reach the loss as " + variant.outputTypes();
@@ -478,7 +523,8 @@ final class CellRunner {
                         ok,
                         named
                                 ? DataTypes.describe(output)
-                                : DataTypes.describe(output) + ": DJL cannot name it, no loss computed"));
+                                : DataTypes.describe(output)
+                                        + ": DJL cannot name it, no loss computed"));
         return ok;
     }
 
@@ -499,7 +545,9 @@ final class CellRunner {
                             "no loss scaling, no skipped step",
                             noScale && skipped == 0,
                             (noScale ? "no step reports a loss scale" : "steps report a loss scale")
-                                    + ", " + skipped + " skipped"));
+                                    + ", "
+                                    + skipped
+                                    + " skipped"));
             return;
         }
         GradScalerConfig config = trainer.getPrecisionConfig().getGradScaler();
@@ -508,7 +556,13 @@ final class CellRunner {
         for (int i = 0; i < steps.count() && mismatch == null; i++) {
             state = state.next(steps.skipped[i], config);
             if (state.scale() != steps.scales[i]) {
-                mismatch = "step " + i + " reports scale " + steps.scales[i] + ", GradScaler's rule gives " + state.scale();
+                mismatch =
+                        "step "
+                                + i
+                                + " reports scale "
+                                + steps.scales[i]
+                                + ", GradScaler's rule gives "
+                                + state.scale();
             }
         }
         checks.add(
@@ -517,7 +571,13 @@ final class CellRunner {
                         mismatch == null,
                         mismatch != null
                                 ? mismatch
-                                : "from " + config.getInitScale() + " to " + state.scale() + " over " + steps.count() + " steps"));
+                                : "from "
+                                        + config.getInitScale()
+                                        + " to "
+                                        + state.scale()
+                                        + " over "
+                                        + steps.count()
+                                        + " steps"));
         checks.add(
                 new Check(
                         "most steps apply",
@@ -529,7 +589,8 @@ final class CellRunner {
      * Feeds one batch with an inf in it: the step must be skipped, the weights unchanged and the
      * scale backed off.
      */
-    private static void checkOverflowIsSkipped(PrecisionTrainer trainer, Batch batch, List<Check> checks) {
+    private static void checkOverflowIsSkipped(
+            PrecisionTrainer trainer, Batch batch, List<Check> checks) {
         NDArray x = batch.getData().head();
         if (!x.getDataType().isFloating()) {
             return;
@@ -543,7 +604,8 @@ final class CellRunner {
         data.set(0, poisoned);
         trainStep(trainer, data, batch.getLabels(), checks, false);
         StepOutcome outcome = trainer.getLastOutcome().orElseThrow();
-        float expectedScale = scale * trainer.getPrecisionConfig().getGradScaler().getBackoffFactor();
+        float expectedScale =
+                scale * trainer.getPrecisionConfig().getGradScaler().getBackoffFactor();
         boolean unchanged = Arrays.equals(before, weights(trainer.getModel().getBlock()));
         boolean ok =
                 !outcome.applied()
@@ -610,7 +672,9 @@ final class CellRunner {
                 new Check(
                         "final loss within " + tolerance + " of 32-true",
                         delta <= tolerance,
-                        String.format("%.5f vs %.5f, |diff| %.5f", metrics.finalLoss(), ref.finalLoss(), delta)));
+                        String.format(
+                                "%.5f vs %.5f, |diff| %.5f",
+                                metrics.finalLoss(), ref.finalLoss(), delta)));
         double activationRatio = (double) metrics.activationBytes() / ref.activationBytes();
         double full = variant.computeType().getNumOfBytes() / 4.0;
         boolean activationOk =
@@ -637,13 +701,22 @@ final class CellRunner {
                         parameterRatio == expectedRatio,
                         String.format(
                                 "%.3f x (%d vs %d bytes; the expected types give %.3f x)",
-                                parameterRatio, metrics.parameterBytes(), ref.parameterBytes(), expectedRatio)));
+                                parameterRatio,
+                                metrics.parameterBytes(),
+                                ref.parameterBytes(),
+                                expectedRatio)));
     }
 
     private static Eval evaluate(
-            Iterable<Batch> batches, UnaryOperator<NDList> forward, Loss loss, List<Evaluator> evaluators) {
+            Iterable<Batch> batches,
+            UnaryOperator<NDList> forward,
+            Loss loss,
+            List<Evaluator> evaluators) {
         Evaluator accuracy =
-                evaluators.stream().filter(e -> ACCURACY.equals(e.getName())).findFirst().orElse(null);
+                evaluators.stream()
+                        .filter(e -> ACCURACY.equals(e.getName()))
+                        .findFirst()
+                        .orElse(null);
         if (accuracy != null) {
             accuracy.addAccumulator(ACCUMULATOR);
         }
@@ -665,6 +738,9 @@ final class CellRunner {
         }
         double acc = accuracy == null ? Double.NaN : accuracy.getAccumulator(ACCUMULATOR);
         return new Eval(
-                sum / samples, acc, nanos.size(), median(nanos.stream().mapToLong(Long::longValue).toArray()) / 1e6);
+                sum / samples,
+                acc,
+                nanos.size(),
+                median(nanos.stream().mapToLong(Long::longValue).toArray()) / 1e6);
     }
 }

@@ -1,12 +1,5 @@
 package io.github.djlprecision.compat;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.geom.Ellipse2D;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.text.DecimalFormat;
-import java.util.List;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -18,6 +11,14 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.geom.Ellipse2D;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.text.DecimalFormat;
+import java.util.List;
 
 /** The report's plots, drawn with JFreeChart as PNG bytes. */
 final class Charts {
@@ -48,7 +49,14 @@ final class Charts {
         }
         JFreeChart chart =
                 ChartFactory.createXYLineChart(
-                        "Training loss per step", "step", "loss", dataset, PlotOrientation.VERTICAL, true, false, false);
+                        "Training loss per step",
+                        "step",
+                        "loss",
+                        dataset,
+                        PlotOrientation.VERTICAL,
+                        true,
+                        false,
+                        false);
         XYPlot plot = chart.getXYPlot();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
         for (int i = 0; i < cells.size(); i++) {
@@ -117,11 +125,21 @@ final class Charts {
         DefaultCategoryDataset dataset = new DefaultCategoryDataset();
         for (Series cell : cells) {
             dataset.addValue(cell.metrics().parameterBytes() / 1024.0, "parameters", cell.label());
-            dataset.addValue(cell.metrics().activationBytes() / 1024.0, "activations (one forward)", cell.label());
+            dataset.addValue(
+                    cell.metrics().activationBytes() / 1024.0,
+                    "activations (one forward)",
+                    cell.label());
         }
         JFreeChart chart =
                 ChartFactory.createBarChart(
-                        "Memory per precision", "", "KiB", dataset, PlotOrientation.VERTICAL, true, false, false);
+                        "Memory per precision",
+                        "",
+                        "KiB",
+                        dataset,
+                        PlotOrientation.VERTICAL,
+                        true,
+                        false,
+                        false);
         chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
         chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
         return png(chart);

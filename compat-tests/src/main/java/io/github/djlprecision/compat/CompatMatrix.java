@@ -7,7 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.util.Progress;
+
 import io.github.djlprecision.scaling.GradScalerConfig;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,9 +20,9 @@ import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
- * The compatibility matrix: every engine on the class path x every precision variant x every
- * device this machine has, each cell a short real training run (inference where the engine cannot
- * train) whose invariants are checked and whose outcome is compared with {@link Expectations}.
+ * The compatibility matrix: every engine on the class path x every precision variant x every device
+ * this machine has, each cell a short real training run (inference where the engine cannot train)
+ * whose invariants are checked and whose outcome is compared with {@link Expectations}.
  *
  * <pre>{@code
  * CompatMatrix matrix = CompatMatrix.builder(new MyWorkload())
@@ -121,15 +123,19 @@ public final class CompatMatrix {
                 NDArray one = manager.ones(new Shape(1));
                 one.add(one);
             } catch (UnsupportedOperationException e) {
-                excluded.put(name, "cannot create local arrays (" + e.getMessage() + "): not a compute engine");
+                excluded.put(
+                        name,
+                        "cannot create local arrays ("
+                                + e.getMessage()
+                                + "): not a compute engine");
             }
         }
         return excluded;
     }
 
     /**
-     * Runs one cell (once: later calls return the same result) and judges it. Never throws for
-     * what happens inside the cell; that becomes its verdict.
+     * Runs one cell (once: later calls return the same result) and judges it. Never throws for what
+     * happens inside the cell; that becomes its verdict.
      *
      * @param cell the cell
      * @return the verdict and what led to it
@@ -169,7 +175,9 @@ public final class CompatMatrix {
     }
 
     private String settings() {
-        StringBuilder text = new StringBuilder(inferenceOnly ? "inference only" : "training where the engine can");
+        StringBuilder text =
+                new StringBuilder(
+                        inferenceOnly ? "inference only" : "training where the engine can");
         if (pluginName != null) {
             text.append("; plugin provider '").append(pluginName).append('\'');
         }
@@ -193,26 +201,32 @@ public final class CompatMatrix {
     }
 
     private CellResult runAndJudge(MatrixCell cell) {
-        CellMode mode = inferenceOnly || !canTrain(cell.engine()) ? CellMode.INFERENCE : CellMode.TRAINING;
+        CellMode mode =
+                inferenceOnly || !canTrain(cell.engine()) ? CellMode.INFERENCE : CellMode.TRAINING;
         CellRunner.Run run;
         if (cell.variant().isReference()) {
             run = reference(cell, mode);
         } else {
             Supplier<CellRunner.Run> reference = () -> reference(cell, mode);
             double tolerance = lossTolerance(cell.variant());
-            run = mode == CellMode.TRAINING
-                    ? runner.train(cell, reference, tolerance)
-                    : runner.infer(cell, reference, tolerance);
+            run =
+                    mode == CellMode.TRAINING
+                            ? runner.train(cell, reference, tolerance)
+                            : runner.infer(cell, reference, tolerance);
         }
         return judge(cell, expectations.get(cell), run);
     }
 
     /** The 32-true run of an engine and device, shared by every cell there. */
     private CellRunner.Run reference(MatrixCell cell, CellMode mode) {
-        MatrixCell reference = new MatrixCell(cell.engine(), PrecisionVariant.parse("32-true"), cell.device());
+        MatrixCell reference =
+                new MatrixCell(cell.engine(), PrecisionVariant.parse("32-true"), cell.device());
         return references.computeIfAbsent(
                 reference.id() + mode,
-                key -> mode == CellMode.TRAINING ? runner.train(reference, null, 0) : runner.infer(reference, null, 0));
+                key ->
+                        mode == CellMode.TRAINING
+                                ? runner.train(reference, null, 0)
+                                : runner.infer(reference, null, 0));
     }
 
     /** DJL's inference-only engines (e.g. TensorFlow) refuse to make a gradient collector. */
@@ -225,51 +239,89 @@ public final class CompatMatrix {
     }
 
     /**
-     * Turns what a cell did into its verdict: checks decide PASS or FAIL, a refusal is
-     * UNSUPPORTED only when the table expects it with that designed message, and any
-     * disagreement with the table is a FAIL that says which row to look at.
+     * Turns what a cell did into its verdict: checks decide PASS or FAIL, a refusal is UNSUPPORTED
+     * only when the table expects it with that designed message, and any disagreement with the
+     * table is a FAIL that says which row to look at.
      */
-    static CellResult judge(MatrixCell cell, Optional<Expectations.Expectation> expectation, CellRunner.Run run) {
+    static CellResult judge(
+            MatrixCell cell, Optional<Expectations.Expectation> expectation, CellRunner.Run run) {
         Verdict expected = expectation.map(Expectations.Expectation::verdict).orElse(null);
         List<Check> checks = run.checks();
         if (run.refusal() != null) {
             String message = run.refusal().getMessage();
             if (expected == Verdict.UNSUPPORTED) {
                 if (expectation.get().reason().matcher(message).find()) {
-                    return new CellResult(cell, Verdict.UNSUPPORTED, message, expected, null, null, checks, null);
+                    return new CellResult(
+                            cell, Verdict.UNSUPPORTED, message, expected, null, null, checks, null);
                 }
-                return fail(cell, expected, run,
-                        "refused, but not with the designed error: expected /" + expectation.get().reason()
-                                + "/, got: " + message);
+                return fail(
+                        cell,
+                        expected,
+                        run,
+                        "refused, but not with the designed error: expected /"
+                                + expectation.get().reason()
+                                + "/, got: "
+                                + message);
             }
-            return fail(cell, expected, run,
+            return fail(
+                    cell,
+                    expected,
+                    run,
                     (expected == null ? "no expectation for this cell; " : "expected PASS, but ")
-                            + "refused: " + message);
+                            + "refused: "
+                            + message);
         }
         if (run.error() != null) {
             Exception error = run.error();
-            return fail(cell, expected, run, "unexpected " + error.getClass().getSimpleName() + ": " + error.getMessage());
+            return fail(
+                    cell,
+                    expected,
+                    run,
+                    "unexpected " + error.getClass().getSimpleName() + ": " + error.getMessage());
         }
         List<String> failed = new ArrayList<>();
-        checks.stream().filter(c -> !c.passed()).forEach(c -> failed.add(c.name() + " (" + c.detail() + ")"));
+        checks.stream()
+                .filter(c -> !c.passed())
+                .forEach(c -> failed.add(c.name() + " (" + c.detail() + ")"));
         if (!failed.isEmpty()) {
             return fail(cell, expected, run, "failed checks: " + String.join("; ", failed));
         }
         if (expected == null) {
-            return fail(cell, null, run,
+            return fail(
+                    cell,
+                    null,
+                    run,
                     "ran and passed every check, but the expectation table has no row for "
-                            + cell.engine() + " " + cell.variant().label() + " " + cell.deviceType()
+                            + cell.engine()
+                            + " "
+                            + cell.variant().label()
+                            + " "
+                            + cell.deviceType()
                             + ": add one");
         }
         if (expected == Verdict.UNSUPPORTED) {
-            return fail(cell, expected, run,
-                    "ran and passed every check, but the expectation table says UNSUPPORTED: set its row to PASS");
+            return fail(
+                    cell,
+                    expected,
+                    run,
+                    "ran and passed every check, but the expectation table says UNSUPPORTED: set"
+                        + " its row to PASS");
         }
-        return new CellResult(cell, Verdict.PASS, "", expected, run.mode(), run.path(), checks, run.metrics());
+        return new CellResult(
+                cell, Verdict.PASS, "", expected, run.mode(), run.path(), checks, run.metrics());
     }
 
-    private static CellResult fail(MatrixCell cell, Verdict expected, CellRunner.Run run, String reason) {
-        return new CellResult(cell, Verdict.FAIL, reason, expected, run.mode(), run.path(), run.checks(), run.metrics());
+    private static CellResult fail(
+            MatrixCell cell, Verdict expected, CellRunner.Run run, String reason) {
+        return new CellResult(
+                cell,
+                Verdict.FAIL,
+                reason,
+                expected,
+                run.mode(),
+                run.path(),
+                run.checks(),
+                run.metrics());
     }
 
     /** Builds {@link CompatMatrix}. */
@@ -303,8 +355,8 @@ public final class CompatMatrix {
         }
 
         /**
-         * Replaces the bundled expectation table, e.g. with rows for a model that a guard
-         * refuses in some precision.
+         * Replaces the bundled expectation table, e.g. with rows for a model that a guard refuses
+         * in some precision.
          *
          * @param expectations the table
          * @return this builder
@@ -330,8 +382,8 @@ public final class CompatMatrix {
         }
 
         /**
-         * Sets the loss-scaling settings of every variant that scales the loss (default:
-         * PyTorch's GradScaler defaults).
+         * Sets the loss-scaling settings of every variant that scales the loss (default: PyTorch's
+         * GradScaler defaults).
          *
          * @param gradScaler the settings
          * @return this builder

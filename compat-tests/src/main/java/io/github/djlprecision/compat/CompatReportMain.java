@@ -1,7 +1,9 @@
 package io.github.djlprecision.compat;
 
 import ai.djl.training.util.ProgressBar;
+
 import io.github.djlprecision.scaling.GradScalerConfig;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -38,8 +40,8 @@ public final class CompatReportMain {
      *
      * @param args the arguments
      * @param out where the table and summary go
-     * @return the exit status: 0 all cells PASS or UNSUPPORTED as expected, 1 a cell FAILed, 2
-     *     bad arguments
+     * @return the exit status: 0 all cells PASS or UNSUPPORTED as expected, 1 a cell FAILed, 2 bad
+     *     arguments
      */
     public static int run(String[] args, PrintStream out) {
         Map<String, String> options = new HashMap<>();
@@ -55,7 +57,10 @@ public final class CompatReportMain {
         Path directory = Paths.get(options.getOrDefault("out", "target/compat-report"));
         try {
             Selection selection =
-                    Selection.parse(options.get("engines"), options.get("precisions"), options.get("devices"));
+                    Selection.parse(
+                            options.get("engines"),
+                            options.get("precisions"),
+                            options.get("devices"));
             // a larger run than the test suite's, for smoother curves; still a minute or two on CPU
             CompatMatrix.Builder builder =
                     CompatMatrix.builder(new MlpWorkload(1024, 32, 8, 64))
@@ -79,8 +84,11 @@ public final class CompatReportMain {
         out.println();
         out.println(CompatReport.trainingTable(result));
         for (CellResult cell : result.results()) {
-            out.printf("%-12s %s%n", cell.verdict(), cell.cell().id()
-                    + (cell.verdict() == Verdict.PASS ? "" : ": " + cell.reason()));
+            out.printf(
+                    "%-12s %s%n",
+                    cell.verdict(),
+                    cell.cell().id()
+                            + (cell.verdict() == Verdict.PASS ? "" : ": " + cell.reason()));
         }
         try {
             Path html = CompatReport.write(result, directory);
@@ -91,8 +99,11 @@ public final class CompatReportMain {
             out.println("Could not write the report: " + e);
             return 1;
         }
-        out.printf("%d PASS, %d UNSUPPORTED, %d FAIL%n",
-                result.count(Verdict.PASS), result.count(Verdict.UNSUPPORTED), result.count(Verdict.FAIL));
+        out.printf(
+                "%d PASS, %d UNSUPPORTED, %d FAIL%n",
+                result.count(Verdict.PASS),
+                result.count(Verdict.UNSUPPORTED),
+                result.count(Verdict.FAIL));
         return result.hasFailures() ? 1 : 0;
     }
 }

@@ -2,6 +2,7 @@ package io.github.djlprecision.compat;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+
 import java.util.Locale;
 import java.util.Set;
 

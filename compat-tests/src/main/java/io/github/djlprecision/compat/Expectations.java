@@ -39,8 +39,8 @@ public final class Expectations {
      * One row of the table.
      *
      * @param verdict {@link Verdict#PASS} or {@link Verdict#UNSUPPORTED}
-     * @param reason what the refusal's message must contain (a regular expression, found
-     *     anywhere in it); null for {@code PASS}
+     * @param reason what the refusal's message must contain (a regular expression, found anywhere
+     *     in it); null for {@code PASS}
      */
     public record Expectation(Verdict verdict, Pattern reason) {
 

@@ -3,8 +3,10 @@ package io.github.djlprecision.compat;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
+
 import io.github.djlprecision.PrecisionPlugins;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -55,8 +57,18 @@ public record MachineInfo(
     /** CPU features that decide whether 16-bit arithmetic is native or emulated. */
     public static final List<String> PRECISION_FLAGS =
             List.of(
-                    "avx", "avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512_vnni",
-                    "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_fp16");
+                    "avx",
+                    "avx2",
+                    "fma",
+                    "f16c",
+                    "avx_vnni",
+                    "avx512f",
+                    "avx512_vnni",
+                    "avx512_bf16",
+                    "avx512_fp16",
+                    "amx_tile",
+                    "amx_bf16",
+                    "amx_fp16");
 
     /**
      * Describes this machine.
@@ -73,11 +85,19 @@ public record MachineInfo(
         for (PrecisionPluginProvider provider : PrecisionPlugins.providers()) {
             providers.put(
                     provider.getName(),
-                    provider.getPrecisions().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")));
+                    provider.getPrecisions().stream()
+                            .map(Object::toString)
+                            .sorted()
+                            .collect(Collectors.joining(", ")));
         }
         return new MachineInfo(
                 Instant.now(),
-                System.getProperty("os.name") + " " + System.getProperty("os.version") + " (" + System.getProperty("os.arch") + ")",
+                System.getProperty("os.name")
+                        + " "
+                        + System.getProperty("os.version")
+                        + " ("
+                        + System.getProperty("os.arch")
+                        + ")",
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
                 cpu.getOrDefault("model name", "unknown"),
                 Runtime.getRuntime().availableProcessors(),
@@ -96,9 +116,16 @@ public record MachineInfo(
      * @return e.g. {@code "avx2 f16c; absent: avx512f amx_bf16 ..."}
      */
     public String precisionFlags() {
-        String present = PRECISION_FLAGS.stream().filter(cpuFlags::contains).collect(Collectors.joining(" "));
-        String absent = PRECISION_FLAGS.stream().filter(f -> !cpuFlags.contains(f)).collect(Collectors.joining(" "));
-        return (present.isEmpty() ? "none" : present) + (absent.isEmpty() ? "" : "; absent: " + absent);
+        String present =
+                PRECISION_FLAGS.stream()
+                        .filter(cpuFlags::contains)
+                        .collect(Collectors.joining(" "));
+        String absent =
+                PRECISION_FLAGS.stream()
+                        .filter(f -> !cpuFlags.contains(f))
+                        .collect(Collectors.joining(" "));
+        return (present.isEmpty() ? "none" : present)
+                + (absent.isEmpty() ? "" : "; absent: " + absent);
     }
 
     private static Map<String, String> firstProcessor() {
@@ -114,7 +141,8 @@ public record MachineInfo(
                 }
                 int colon = line.indexOf(':');
                 if (colon > 0) {
-                    fields.putIfAbsent(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
+                    fields.putIfAbsent(
+                            line.substring(0, colon).strip(), line.substring(colon + 1).strip());
                 }
             }
         } catch (IOException e) {
@@ -143,7 +171,8 @@ public record MachineInfo(
     private static List<String> listGpus() {
         List<String> gpus = new ArrayList<>();
         // asking CUDA on a machine whose engines see no GPU only logs driver warnings
-        if (CompatMatrix.computeEngines().stream().allMatch(e -> Engine.getEngine(e).getGpuCount() == 0)
+        if (CompatMatrix.computeEngines().stream()
+                        .allMatch(e -> Engine.getEngine(e).getGpuCount() == 0)
                 || !CudaUtils.hasCuda()) {
             return gpus;
         }

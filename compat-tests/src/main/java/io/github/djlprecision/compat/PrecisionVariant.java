@@ -4,17 +4,19 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.LayerNorm;
+
 import io.github.djlprecision.AmpLevel;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.scaling.GradScalerConfig;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * One column of the matrix: a Lightning precision value, or {@code 16-mixed} with an Apex level.
- * It also says what a run in this variant must show, whatever engine runs it: the data types of
+ * One column of the matrix: a Lightning precision value, or {@code 16-mixed} with an Apex level. It
+ * also says what a run in this variant must show, whatever engine runs it: the data types of
  * parameters, compute and outputs, and whether dynamic loss scaling is in effect.
  *
  * @param precision the precision
@@ -33,7 +35,8 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
             throw new IllegalArgumentException("precision must not be null");
         }
         if (ampLevel != null && precision != Precision.HALF_MIXED) {
-            throw new IllegalArgumentException("Apex levels only apply to 16-mixed, not " + precision);
+            throw new IllegalArgumentException(
+                    "Apex levels only apply to 16-mixed, not " + precision);
         }
     }
 
@@ -179,7 +182,8 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
      * @return whether steps report a loss scale
      */
     public boolean usesLossScaling() {
-        return precision.usesLossScaling() && (ampLevel == null || ampLevel == AmpLevel.O1 || ampLevel == AmpLevel.O2);
+        return precision.usesLossScaling()
+                && (ampLevel == null || ampLevel == AmpLevel.O1 || ampLevel == AmpLevel.O2);
     }
 
     /**

@@ -88,7 +88,12 @@ public record Selection(Set<String> engines, Set<String> variants, Set<String> d
 
     @Override
     public String toString() {
-        return "engines " + show(engines) + ", precisions " + show(variants) + ", devices " + show(deviceTypes);
+        return "engines "
+                + show(engines)
+                + ", precisions "
+                + show(variants)
+                + ", devices "
+                + show(deviceTypes);
     }
 
     private static String show(Set<String> values) {
@@ -106,6 +111,8 @@ public record Selection(Set<String> engines, Set<String> variants, Set<String> d
     }
 
     private static Set<String> lower(Set<String> values) {
-        return values.stream().map(v -> v.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        return values.stream()
+                .map(v -> v.toLowerCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
     }
 }

@@ -3,14 +3,15 @@ package io.github.djlprecision.compat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The report command's exit status, as CI sees it. Refused cells need no training: fast. */
 class CompatReportMainTest {
@@ -19,7 +20,8 @@ class CompatReportMainTest {
 
     private static int run(StringBuilder output, String... args) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int status = CompatReportMain.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        int status =
+                CompatReportMain.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         output.append(bytes.toString(StandardCharsets.UTF_8));
         return status;
     }
@@ -39,9 +41,23 @@ class CompatReportMainTest {
         // a table that claims 16-true already works: the refusal is now a FAIL
         Files.writeString(table, "PyTorch 16-true cpu PASS\n");
         StringBuilder out = new StringBuilder();
-        assertEquals(1, run(out, "--precisions=16-true", "--devices=cpu", "--expectations=" + table, "--out=" + dir));
-        assertTrue(out.toString().contains("FAIL         PyTorch / 16-true / cpu(): expected PASS, but refused"), out.toString());
-        assertTrue(Files.readString(dir.resolve(CompatReport.MARKDOWN)).contains("**0 PASS, 0 UNSUPPORTED, 1 FAIL**"));
+        assertEquals(
+                1,
+                run(
+                        out,
+                        "--precisions=16-true",
+                        "--devices=cpu",
+                        "--expectations=" + table,
+                        "--out=" + dir));
+        assertTrue(
+                out.toString()
+                        .contains(
+                                "FAIL         PyTorch / 16-true / cpu(): expected PASS, but"
+                                    + " refused"),
+                out.toString());
+        assertTrue(
+                Files.readString(dir.resolve(CompatReport.MARKDOWN))
+                        .contains("**0 PASS, 0 UNSUPPORTED, 1 FAIL**"));
     }
 
     @Test
@@ -51,6 +67,8 @@ class CompatReportMainTest {
         assertTrue(out.toString().contains("Unknown precision '17-true'"), out.toString());
         assertEquals(2, run(out, "16-mixed"));
         assertEquals(2, run(out, "--engines=NoSuchEngine"));
-        assertTrue(out.toString().contains("The selection matches no cell on this machine."), out.toString());
+        assertTrue(
+                out.toString().contains("The selection matches no cell on this machine."),
+                out.toString());
     }
 }

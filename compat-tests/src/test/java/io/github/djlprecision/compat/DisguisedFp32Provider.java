@@ -4,11 +4,12 @@ import io.github.djlprecision.Precision;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
+
 import java.util.Set;
 
 /**
- * A broken provider for tests: it claims whatever precision it is asked for and runs plain fp32.
- * It serves no precision by itself, so only a config that names it gets it.
+ * A broken provider for tests: it claims whatever precision it is asked for and runs plain fp32. It
+ * serves no precision by itself, so only a config that names it gets it.
  */
 public final class DisguisedFp32Provider implements PrecisionPluginProvider {
 

@@ -1,6 +1,7 @@
 package io.github.djlprecision.compat;
 
 import ai.djl.Device;
+
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.PrecisionPlugins;
@@ -9,12 +10,13 @@ import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
+
 import java.util.Set;
 
 /**
- * A broken provider for tests: real bf16 autocast, but it forgets to cast the outputs back, so
- * bf16 tensors (UNKNOWN to DJL) would reach the loss, where DJL's softmax aborts the JVM. Only a
- * config that names it gets it.
+ * A broken provider for tests: real bf16 autocast, but it forgets to cast the outputs back, so bf16
+ * tensors (UNKNOWN to DJL) would reach the loss, where DJL's softmax aborts the JVM. Only a config
+ * that names it gets it.
  */
 public final class LeakyBf16Provider implements PrecisionPluginProvider {
 
@@ -41,10 +43,19 @@ public final class LeakyBf16Provider implements PrecisionPluginProvider {
         if (request.config().getPrecision() != Precision.BF16_MIXED) {
             return new FullPrecisionPlugin();
         }
-        PrecisionConfig real = PrecisionConfig.builder().optPrecision("bf16-mixed").optPlugin("pytorch-native").build();
+        PrecisionConfig real =
+                PrecisionConfig.builder()
+                        .optPrecision("bf16-mixed")
+                        .optPlugin("pytorch-native")
+                        .build();
         PrecisionPlugin autocast =
-                PrecisionPlugins.create(new PluginRequest(
-                        request.engineName(), request.device(), real, request.purpose(), request.model()));
+                PrecisionPlugins.create(
+                        new PluginRequest(
+                                request.engineName(),
+                                request.device(),
+                                real,
+                                request.purpose(),
+                                request.model()));
         return new PrecisionPlugin() {
             @Override
             public Precision getPrecision() {

@@ -16,7 +16,9 @@ import ai.djl.training.dataset.Dataset;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+
 import io.github.djlprecision.compat.CompatWorkload;
+
 import java.util.Random;
 
 /**
@@ -65,7 +67,8 @@ public final class LayerNormRegressionWorkload implements CompatWorkload {
     @Override
     public TrainingConfig trainingConfig(Device device) {
         return new DefaultTrainingConfig(Loss.l2Loss())
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.005f)).build())
+                .optOptimizer(
+                        Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.005f)).build())
                 .optDevices(new Device[] {device});
     }
 
