@@ -20,7 +20,7 @@ import java.util.Map;
  *
  * <p>Arguments: {@code --out=DIR} (default {@code target/compat-report}), {@code --engines=},
  * {@code --precisions=}, {@code --devices=} (comma-separated, or {@code all}), {@code
- * --expectations=FILE} (a table replacing the bundled one).
+ * --expectations=FILE} (a table replacing the bundled one; empty for the bundled one).
  */
 public final class CompatReportMain {
 
@@ -68,7 +68,7 @@ public final class CompatReportMain {
                             // a short growth interval shows the scaler at work within a short run
                             .optGradScaler(GradScalerConfig.builder().optGrowthInterval(25).build())
                             .optProgress(new ProgressBar());
-            if (options.containsKey("expectations")) {
+            if (!options.getOrDefault("expectations", "").isBlank()) {
                 builder.optExpectations(Expectations.load(Paths.get(options.get("expectations"))));
             }
             matrix = builder.build();
