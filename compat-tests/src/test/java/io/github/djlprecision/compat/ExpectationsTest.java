@@ -1,0 +1,110 @@
+package io.github.djlprecision.compat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.StringReader;
+import java.util.List;
+import java.util.regex.Pattern;
+
+class ExpectationsTest {
+
+    @Test
+    void bundledTableHasARowForEveryPrecisionAndApexLevelOnEveryPyTorchDevice() {
+        Expectations table = Expectations.bundled();
+        for (Device device : List.of(Device.cpu(), Device.gpu(0))) {
+            for (PrecisionVariant variant : PrecisionVariant.all()) {
+                MatrixCell cell = new MatrixCell("PyTorch", variant, device);
+                Expectations.Expectation row =
+                        table.get(cell).orElseThrow(() -> new AssertionError(cell.id()));
+                boolean supportedToday =
+                        List.of("32-true", "16-mixed", "bf16-mixed").contains(variant.label());
+                assertEquals(
+                        supportedToday ? Verdict.PASS : Verdict.UNSUPPORTED,
+                        row.verdict(),
+                        cell.id());
+            }
+        }
+        assertEquals(20, table.size());
+    }
+
+    @Test
+    void everyCellIsSelectedOnThisMachine() {
+        List<MatrixCell> cells = CompatMatrix.builder(MlpWorkload.small()).build().cells();
+        for (String engine : CompatMatrix.computeEngines()) {
+            for (PrecisionVariant variant : PrecisionVariant.all()) {
+                assertTrue(
+                        cells.contains(new MatrixCell(engine, variant, Device.cpu())),
+                        engine + " " + variant);
+            }
+        }
+        assertTrue(CompatMatrix.computeEngines().contains("PyTorch"));
+        // DJL's RPC engine forwards to a server: it is named as left out, not silently dropped
+        assertTrue(
+                CompatMatrix.excludedEngines().containsKey("RPC"),
+                CompatMatrix.excludedEngines().toString());
+    }
+
+    @Test
+    void selectionPicksASubset() {
+        Selection selection = Selection.parse("pytorch", "16-mixed, 16-mixed/O2", "cpu");
+        List<MatrixCell> cells =
+                CompatMatrix.builder(MlpWorkload.small()).optSelection(selection).build().cells();
+        assertEquals(
+                List.of("PyTorch / 16-mixed / cpu()", "PyTorch / 16-mixed/O2 / cpu()"),
+                cells.stream().map(MatrixCell::id).toList());
+        assertThrows(
+                IllegalArgumentException.class, () -> Selection.parse("all", "17-true", "all"));
+    }
+
+    @Test
+    void malformedRowsNameTheirLine() {
+        assertRejected("PyTorch 16-mixed cpu FAIL", "line 2", "cannot be expected to FAIL");
+        assertRejected(
+                "PyTorch 16-true cpu UNSUPPORTED",
+                "line 2",
+                "needs the pattern of its designed error");
+        assertRejected("PyTorch 16-mixed cpu PASS but why", "line 2", "a PASS row has none");
+        assertRejected("PyTorch 16-true cpu UNSUPPORTED (unclosed", "line 2", "Unclosed group");
+        assertRejected("PyTorch 17-true cpu PASS", "line 2", "Unknown precision '17-true'");
+        assertRejected(
+                "PyTorch 32-true cpu", "line 2", "expected engine, precision, device, verdict");
+        assertRejected("PyTorch 16-mixed/O4 cpu PASS", "line 2", "Unknown amp_level 'O4'");
+        assertRejected(
+                "PyTorch 32-true  cpu PASS", "line 2", "duplicate row for PyTorch 32-true cpu");
+    }
+
+    private static void assertRejected(String row, String... parts) {
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                Expectations.parse(
+                                        new StringReader(
+                                                "PyTorch 32-true cpu PASS\n" + row + "\n")));
+        for (String part : parts) {
+            assertTrue(e.getMessage().contains(part), e.getMessage());
+        }
+    }
+
+    @Test
+    void withReplacesOneRow() throws Exception {
+        Expectations table = Expectations.parse(new StringReader("PyTorch bf16-mixed cpu PASS\n"));
+        MatrixCell cell =
+                new MatrixCell("PyTorch", PrecisionVariant.parse("bf16-mixed"), Device.cpu());
+        Expectations changed =
+                table.with(
+                        "PyTorch",
+                        "bf16-mixed",
+                        "cpu",
+                        new Expectations.Expectation(
+                                Verdict.UNSUPPORTED, Pattern.compile("guard")));
+        assertEquals(Verdict.PASS, table.get(cell).orElseThrow().verdict());
+        assertEquals(Verdict.UNSUPPORTED, changed.get(cell).orElseThrow().verdict());
+    }
+}
