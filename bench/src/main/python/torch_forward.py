@@ -43,11 +43,23 @@ def run(args):
         return lambda: torch.autocast(dev, dtype=dtype)
 
     def per_forward(n, context, sync_each):
+        """Returns the seconds the host spent before the final synchronisation."""
+        start = launched = time.perf_counter()
         for i in range(n):
             with context():
                 out = mlp(x)
                 if sync_each or i == n - 1:
+                    launched = time.perf_counter()
                     sync(out)
+        return launched - start
+
+    def host_ms(n, context):
+        """Host cost of one forward: time to enqueue n forwards on an idle GPU, median of 11."""
+        tries = []
+        for _ in range(11):
+            per_forward(1, context, False)
+            tries.append(per_forward(n, context, False) * 1e3 / n)
+        return statistics.median(tries)
 
     def scope_once(n):
         with torch.autocast(dev, dtype=torch.float16):
@@ -83,15 +95,24 @@ def run(args):
             ms = (time.perf_counter() - start) * 1e3 / args.iters
             if r >= 0:
                 times[v].append(ms)
-    print("\n| variant | ms / forward | TFLOP/s | spread |\n|---|---|---|---|")
+    host = {
+        "fp32": host_ms(args.iters, contextlib.nullcontext),
+        "16-mixed": host_ms(args.iters, autocast(torch.float16)),
+        "bf16-mixed": host_ms(args.iters, autocast(torch.bfloat16)),
+    }
+    print("\n| variant | ms / forward | TFLOP/s | spread | host enqueue ms / forward |\n"
+          "|---|---|---|---|---|")
     result = {"tool": "torch", "variants": {}}
     for v, ts in times.items():
         ms = statistics.median(ts)
         s = sorted(ts)
         spread = (s[int(0.9 * (len(s) - 1))] - s[-(-(len(s) - 1) // 10)]) / ms
         tflops = flops / (ms / 1e3) / 1e12
-        print(f"| {v} | {ms:.3f} | {tflops:.1f} | {100 * spread:.1f}% |")
+        h = f"{host[v]:.4f}" if v in host else ""
+        print(f"| {v} | {ms:.3f} | {tflops:.1f} | {100 * spread:.1f}% | {h} |")
         result["variants"][v] = {"ms": ms, "tflops": tflops}
+        if v in host:
+            result["variants"][v]["host_ms"] = host[v]
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f)
@@ -112,6 +133,13 @@ def compare(files):
         print(f"| {v} | {d:.3f} | {statistics.mean(r[v]['tflops'] for r in djl):.1f} | {t:.3f} | "
               f"{statistics.mean(r[v]['tflops'] for r in torch):.1f} | {t / d:.3f} | "
               f"{min(pairs):.3f}..{max(pairs):.3f} |")
+    print("\n## Host time to enqueue one forward (ms; the GPU runs behind, so this is framework work)")
+    print("| variant | DJL + djl-precision | PyTorch |\n|---|---|---|")
+    for v in djl[0]:
+        if "host_ms" in djl[0][v]:
+            d = statistics.mean(run[v]["host_ms"] for run in djl)
+            t = statistics.mean(run[v]["host_ms"] for run in torch)
+            print(f"| {v} | {d:.4f} | {t:.4f} |")
 
 
 def main():

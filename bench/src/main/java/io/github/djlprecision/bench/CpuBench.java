@@ -1,5 +1,8 @@
 package io.github.djlprecision.bench;
 
+import static io.github.djlprecision.bench.Interleaved.Clock.THREAD_CPU;
+import static io.github.djlprecision.bench.Interleaved.Clock.WALL;
+
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -28,8 +31,8 @@ import java.util.Locale;
  * plain DJL operations), and memory per precision.
  *
  * <p>Run it with {@code mvn -B -q -pl bench -am -Pbench verify}. Options: {@code --rounds N}
- * (timed rounds, default 15), {@code --warmup N} (untimed rounds, default 3), {@code --round-ms
- * N} (time one variant gets per round, default 300), {@code --only overhead|scaler|memory}.
+ * (timed rounds, default 31), {@code --warmup N} (untimed rounds, default 3), {@code --round-ms
+ * N} (time one variant gets per round, default 100), {@code --only overhead|scaler|memory}.
  */
 public final class CpuBench {
 
@@ -41,9 +44,9 @@ public final class CpuBench {
     private static final Models.Mlp MANY_TENSORS =
             new Models.Mlp("many-tensors", 32, repeat(32, 127), 32, 16);
 
-    private int rounds = 15;
+    private int rounds = 31;
     private int warmup = 3;
-    private double roundMs = 300;
+    private double roundMs = 100;
 
     private CpuBench() {}
 
@@ -80,6 +83,9 @@ public final class CpuBench {
         if (only == null || only.equals("overhead")) {
             bench.overhead();
         }
+        if (only == null || only.equals("overhead") || only.equals("breakdown")) {
+            bench.breakdown(SMALL);
+        }
         if (only == null || only.equals("scaler")) {
             bench.scalerCost();
         }
@@ -91,9 +97,11 @@ public final class CpuBench {
     private void overhead() {
         System.out.printf(
                 "%n## Adapter overhead per training step (Adam, softmax cross-entropy)%n"
+                        + "Thread CPU time (LibTorch on one thread, so it counts the whole step),"
+                        + " then wall time%n"
                         + "| model | precision | djl-precision ms/step | hand-written DJL ms/step |"
-                        + " ratio | overhead us/step | spread |%n"
-                        + "|---|---|---|---|---|---|---|%n");
+                        + " ratio (CPU time) | overhead us/step | ratio (wall) | wall spread |%n"
+                        + "|---|---|---|---|---|---|---|---|%n");
         for (Models.Mlp mlp : List.of(SMALL, MEDIUM)) {
             overheadFullPrecision(mlp);
             overheadHalfMixed(mlp);
@@ -143,19 +151,87 @@ public final class CpuBench {
             Models.Mlp mlp, String precision, Interleaved.Variant adapter, Interleaved.Variant plain) {
         int iterations = Interleaved.calibrate(plain, roundMs);
         Interleaved r = Interleaved.run(List.of(adapter, plain), iterations, warmup, rounds);
-        double a = r.median("adapter");
-        double p = r.median("plain");
+        double a = r.median("adapter", THREAD_CPU);
+        double p = r.median("plain", THREAD_CPU);
         System.out.printf(
                 Locale.ROOT,
-                "| %s | %s | %.3f | %.3f | %.3f | %.0f | %.1f%% / %.1f%% |%n",
+                "| %s | %s | %.3f | %.3f | %.3f | %.0f | %.3f | %.0f%% / %.0f%% |%n",
                 mlp.describe(),
                 precision,
                 a,
                 p,
-                r.ratio("adapter", "plain"),
+                r.ratio("adapter", "plain", THREAD_CPU),
                 (a - p) * 1000,
-                100 * r.spread("adapter"),
-                100 * r.spread("plain"));
+                r.ratio("adapter", "plain", WALL),
+                100 * r.spread("adapter", WALL),
+                100 * r.spread("plain", WALL));
+    }
+
+    /**
+     * Where the adapter's time goes under 32-true, where every piece below is work {@code
+     * PrecisionTrainer.step()} adds to a plain DJL step: each piece timed alone (mirroring the
+     * trainer's code) on a trained model, next to a whole plain step.
+     */
+    private void breakdown(Models.Mlp mlp) {
+        try (Model model = mlp.newModel();
+                PrecisionTrainer adapter =
+                        PrecisionTrainer.newTrainer(model, Models.adamConfig(), PrecisionConfig.of("32-true"));
+                Model other = mlp.newModel();
+                Trainer plain = other.newTrainer(Models.adamConfig())) {
+            adapter.initialize(mlp.inputShape());
+            plain.initialize(mlp.inputShape());
+            Models.trainStep(adapter, mlp.batch(adapter.getManager()));
+            NDList plainBatch = mlp.batch(plain.getManager());
+            List<Interleaved.Variant> pieces =
+                    List.of(
+                            new Interleaved.Variant(
+                                    "plain DJL step (reference)",
+                                    n -> repeat(n, () -> Models.trainStep(plain, plainBatch))),
+                            new Interleaved.Variant(
+                                    "walk the block for trainable parameters",
+                                    n -> repeat(n, () -> trainable(model))),
+                            new Interleaved.Variant(
+                                    "gradient handles: sub-manager, getGradient, attach, close",
+                                    n -> repeat(n, () -> gradientHandles(adapter, model))),
+                            new Interleaved.Variant(
+                                    "save plugin state into model properties",
+                                    n -> repeat(n, () -> saveState(adapter, model))));
+            int iterations = Interleaved.calibrate(pieces.get(0), roundMs);
+            Interleaved r = Interleaved.run(pieces, iterations, warmup, rounds);
+            System.out.printf(
+                    "%n## Where the adapter's time goes, %s, 32-true (thread CPU time per step)%n"
+                            + "| piece | us / step |%n|---|---|%n",
+                    mlp.describe());
+            for (Interleaved.Variant piece : pieces) {
+                System.out.printf(
+                        Locale.ROOT, "| %s | %.1f |%n", piece.name(), 1000 * r.median(piece.name(), THREAD_CPU));
+            }
+        }
+    }
+
+    private static List<Parameter> trainable(Model model) {
+        List<Parameter> trainable = new ArrayList<>();
+        for (Parameter parameter : model.getBlock().getParameters().values()) {
+            if (parameter.requiresGradient()) {
+                trainable.add(parameter);
+            }
+        }
+        return trainable;
+    }
+
+    private static void gradientHandles(Trainer trainer, Model model) {
+        try (NDManager scope = trainer.getManager().newSubManager()) {
+            for (Parameter parameter : model.getBlock().getParameters().values()) {
+                parameter.getArray().getGradient().attach(scope);
+            }
+        }
+    }
+
+    private static void saveState(PrecisionTrainer trainer, Model model) {
+        model.setProperty(PrecisionTrainer.STATE_PREFIX + "value", trainer.getPlugin().getPrecision().value());
+        model.setProperty(PrecisionTrainer.STATE_PREFIX + "steps", Long.toString(trainer.getStepCount()));
+        model.setProperty(PrecisionTrainer.STATE_PREFIX + "skipped", Long.toString(trainer.getSkippedSteps()));
+        trainer.getPlugin().stateDict().forEach((k, v) -> model.setProperty(PrecisionTrainer.STATE_PREFIX + k, v));
     }
 
     /**
@@ -167,8 +243,9 @@ public final class CpuBench {
         Models.Mlp mlp = MANY_TENSORS;
         System.out.printf(
                 "%n## Loss scaler cost per step, %s (%d parameter tensors)%n"
-                        + "| what | fused LibTorch kernels ms | pure-DJL ms | fused / DJL | spread"
-                        + " (fused / DJL) |%n|---|---|---|---|---|%n",
+                        + "Thread CPU time; the wall-time ratio beside it%n"
+                        + "| what | fused LibTorch kernels ms | pure-DJL ms | fused / DJL (CPU time) |"
+                        + " fused / DJL (wall) |%n|---|---|---|---|---|%n",
                 mlp.describe(),
                 2 * (mlp.hidden().length + 1));
         try (Model model = mlp.newModel();
@@ -223,13 +300,12 @@ public final class CpuBench {
     private static void printScalerRow(String what, Interleaved r) {
         System.out.printf(
                 Locale.ROOT,
-                "| %s | %.3f | %.3f | %.3f | %.1f%% / %.1f%% |%n",
+                "| %s | %.3f | %.3f | %.3f | %.3f |%n",
                 what,
-                r.median("fused"),
-                r.median("djl"),
-                r.ratio("fused", "djl"),
-                100 * r.spread("fused"),
-                100 * r.spread("djl"));
+                r.median("fused", THREAD_CPU),
+                r.median("djl", THREAD_CPU),
+                r.ratio("fused", "djl", THREAD_CPU),
+                r.ratio("fused", "djl", WALL));
     }
 
     /** Scale 1 and no growth: repeated unscaling leaves the gradients exactly as they are. */

@@ -23,7 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -133,16 +135,31 @@ public final class GpuForwardBench {
             System.out.println("# ok: " + variant.name());
         }
         Interleaved r = Interleaved.run(variants, iters, warmup, rounds);
+        Map<String, Double> host = new LinkedHashMap<>();
+        host.put("fp32", hostMs(iters, () -> fp32.forwardContext(device)));
+        host.put("16-mixed", hostMs(iters, () -> half.forwardContext(device)));
+        host.put("bf16-mixed", hostMs(iters, () -> bf16.forwardContext(device)));
         StringBuilder json = new StringBuilder("{\"tool\": \"djl\", \"variants\": {");
-        System.out.printf("%n| variant | ms / forward | TFLOP/s | spread |%n|---|---|---|---|%n");
+        System.out.printf(
+                "%n| variant | ms / forward | TFLOP/s | spread | host enqueue ms / forward |%n"
+                        + "|---|---|---|---|---|%n");
         for (int i = 0; i < variants.size(); i++) {
             String name = variants.get(i).name();
-            double ms = r.median(name);
+            double ms = r.median(name, Interleaved.Clock.WALL);
             double tflops = flops / (ms / 1e3) / 1e12;
+            Double hostMs = host.get(name);
             System.out.printf(
-                    Locale.ROOT, "| %s | %.3f | %.1f | %.1f%% |%n", name, ms, tflops, 100 * r.spread(name));
+                    Locale.ROOT,
+                    "| %s | %.3f | %.1f | %.1f%% | %s |%n",
+                    name,
+                    ms,
+                    tflops,
+                    100 * r.spread(name, Interleaved.Clock.WALL),
+                    hostMs == null ? "" : String.format(Locale.ROOT, "%.4f", hostMs));
             json.append(i == 0 ? "" : ", ")
-                    .append(String.format(Locale.ROOT, "\"%s\": {\"ms\": %.5f, \"tflops\": %.2f}", name, ms, tflops));
+                    .append(String.format(Locale.ROOT, "\"%s\": {\"ms\": %.5f, \"tflops\": %.2f", name, ms, tflops))
+                    .append(hostMs == null ? "" : String.format(Locale.ROOT, ", \"host_ms\": %.5f", hostMs))
+                    .append('}');
         }
         json.append("}}\n");
         if (out != null) {
@@ -159,18 +176,39 @@ public final class GpuForwardBench {
                         "PyTorch", device, PrecisionConfig.of(precision), PluginRequest.Purpose.INFERENCE));
     }
 
-    /** n forwards, each in its own forward context and sub-manager, as a trainer runs them. */
-    private void perForward(int n, Supplier<ForwardContext> context, boolean syncEach) {
+    /**
+     * n forwards, each in its own forward context and sub-manager, as a trainer runs them.
+     *
+     * @return nanoseconds the host spent before the final synchronisation
+     */
+    private long perForward(int n, Supplier<ForwardContext> context, boolean syncEach) {
+        long start = System.nanoTime();
+        long launched = start;
         for (int i = 0; i < n; i++) {
             try (NDManager step = root.newSubManager();
                     ForwardContext ignored = context.get()) {
                 step.tempAttachAll(input);
                 NDArray out = mlp.forward(store, new NDList(input), false).head();
                 if (syncEach || i == n - 1) {
+                    launched = System.nanoTime();
                     sync(out);
                 }
             }
         }
+        return launched - start;
+    }
+
+    /**
+     * The host's own cost of one forward: the time to enqueue n forwards on an idle device (the
+     * GPU runs behind, so this is JNI, DJL and autocast work alone), median of 11 tries.
+     */
+    private double hostMs(int n, Supplier<ForwardContext> context) {
+        List<Double> tries = new ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            perForward(1, context, false); // leaves the device idle
+            tries.add(perForward(n, context, false) / 1e6 / n);
+        }
+        return Interleaved.median(tries);
     }
 
     private void scopeOnce(int n, PrecisionPlugin plugin) {
