@@ -181,6 +181,7 @@ public final class GpuForwardBench {
      *
      * @return nanoseconds the host spent before the final synchronisation
      */
+    @SuppressWarnings("try") // the scope is held for its effect, never referenced
     private long perForward(int n, Supplier<ForwardContext> context, boolean syncEach) {
         long start = System.nanoTime();
         long launched = start;
@@ -211,6 +212,7 @@ public final class GpuForwardBench {
         return Interleaved.median(tries);
     }
 
+    @SuppressWarnings("try") // the scope is held for its effect, never referenced
     private void scopeOnce(int n, PrecisionPlugin plugin) {
         try (ForwardContext ignored = plugin.forwardContext(device)) {
             perForward(n, () -> ForwardContext.NONE, false);

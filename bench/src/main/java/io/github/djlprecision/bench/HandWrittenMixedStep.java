@@ -45,6 +45,7 @@ final class HandWrittenMixedStep implements AutoCloseable {
         scaler = ((MixedPrecisionPlugin) primitives).getScaler();
     }
 
+    @SuppressWarnings("try") // the autocast scope is held for its effect, never referenced
     void step(NDList batch) {
         try (NDManager step = trainer.getManager().newSubManager()) {
             step.tempAttachAll(batch);
