@@ -30,7 +30,7 @@ import java.util.Locale;
  * plain DJL at the same precision, the loss scaler's cost per step (fused LibTorch kernels against
  * plain DJL operations), and memory per precision.
  *
- * <p>Run it with {@code mvn -B -q -pl bench -am -Pbench verify}. Options: {@code --rounds N}
+ * <p>Run it with {@code mvn -B -q -pl bench -am -Pbench verify -DskipTests}. Options: {@code --rounds N}
  * (timed rounds, default 31), {@code --warmup N} (untimed rounds, default 3), {@code --round-ms
  * N} (time one variant gets per round, default 100), {@code --only overhead|scaler|memory}.
  */
