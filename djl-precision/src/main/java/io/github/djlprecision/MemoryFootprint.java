@@ -6,6 +6,7 @@ import ai.djl.metric.Unit;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.optimizer.Adadelta;
 import ai.djl.training.optimizer.Adagrad;
@@ -115,10 +116,10 @@ public final class MemoryFootprint {
                 parameters,
                 masters,
                 state,
-                activationBytes(trainer, batch));
+                activationBytes(trainer, batch, plugin.getPrecision()));
     }
 
-    private static long activationBytes(PrecisionTrainer trainer, NDList batch) {
+    private static long activationBytes(PrecisionTrainer trainer, NDList batch, Precision precision) {
         try (NDManager scope = trainer.getManager().newSubManager()) {
             // DJL's operations put their results in their first operand's manager: a copy of the
             // batch in a fresh scope gathers everything the forward creates
@@ -134,7 +135,7 @@ public final class MemoryFootprint {
             long bytes = 0;
             for (NDArray array : scope.getManagedArrays()) {
                 if (!own.contains(array) && !array.isReleased()) {
-                    bytes += bytes(array);
+                    bytes += activationBytes(array, precision);
                 }
             }
             return bytes;
@@ -156,6 +157,17 @@ public final class MemoryFootprint {
             return 1;
         }
         return -1;
+    }
+
+    /**
+     * DJL reads LibTorch's bfloat16 as {@code UNKNOWN}, whose width DJL gives as 0: under a bf16
+     * precision such an array is counted at 2 bytes an element.
+     */
+    private static long activationBytes(NDArray array, Precision precision) {
+        if (array.getDataType() == DataType.UNKNOWN && precision.isBfloat16()) {
+            return array.size() * 2;
+        }
+        return bytes(array);
     }
 
     private static long bytes(NDArray array) {

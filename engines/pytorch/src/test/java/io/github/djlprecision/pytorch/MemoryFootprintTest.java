@@ -61,6 +61,14 @@ class MemoryFootprintTest {
     }
 
     @Test
+    void bf16ActivationsCountTwoBytesAnElement() {
+        // DJL reads bf16 as UNKNOWN, a type it gives no width: counted naively they would be 0
+        MemoryFootprint half = measure(PrecisionConfig.of("16-mixed"), false);
+        MemoryFootprint bf16 = measure(PrecisionConfig.of("bf16-mixed"), false);
+        assertEquals(half.getActivationBytes(), bf16.getActivationBytes());
+    }
+
+    @Test
     void o2KeepsNormParametersInFloat32WithoutMasters() {
         MemoryFootprint o2 = measure(ApexO2Test.o2(), true);
         long half = 0;
