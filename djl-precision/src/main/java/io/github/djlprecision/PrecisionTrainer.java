@@ -76,6 +76,7 @@ public class PrecisionTrainer extends Trainer {
     private long stepIndex;
     private long skippedSteps;
     private StepOutcome lastOutcome;
+    private List<Parameter> parameters;
     private boolean closed;
 
     private PrecisionTrainer(
@@ -208,7 +209,7 @@ public class PrecisionTrainer extends Trainer {
     public void initialize(Shape... shapes) {
         plugin.beforeInitialize(getModel());
         super.initialize(shapes);
-        for (Parameter parameter : getModel().getBlock().getParameters().values()) {
+        for (Parameter parameter : parameters()) {
             Device held = parameter.getArray().getDevice();
             if (!held.equals(device)) {
                 throw new UnsupportedPrecisionException(
@@ -282,21 +283,9 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public void step() {
-        List<Parameter> trainable = new ArrayList<>();
-        for (Parameter parameter : getModel().getBlock().getParameters().values()) {
-            if (parameter.requiresGradient()) {
-                trainable.add(parameter);
-            }
-        }
         StepOutcome outcome;
-        try (NDManager scope = getManager().newSubManager()) {
-            List<NDArray> gradients = new ArrayList<>(trainable.size());
-            for (Parameter parameter : trainable) {
-                NDArray gradient = parameter.getArray().getGradient();
-                gradient.attach(scope);
-                gradients.add(gradient);
-            }
-            outcome = plugin.optimizerStep(new Step(gradients));
+        try (Step step = new Step()) {
+            outcome = plugin.optimizerStep(step);
         }
         lastOutcome = outcome;
         if (!outcome.applied()) {
@@ -323,17 +312,45 @@ public class PrecisionTrainer extends Trainer {
         saveState(getModel());
     }
 
-    private final class Step implements StepContext {
-
-        private final List<NDArray> gradients;
-
-        private Step(List<NDArray> gradients) {
-            this.gradients = gradients;
+    /**
+     * The model's parameters, collected once: walking the block tree every step costs more than
+     * the rest of the adapter's per-step work.
+     */
+    private List<Parameter> parameters() {
+        if (parameters == null) {
+            parameters = List.copyOf(getModel().getBlock().getParameters().values());
         }
+        return parameters;
+    }
+
+    /** One step's view for the plugin; gradient handles are fetched only if a plugin asks. */
+    private final class Step implements StepContext, AutoCloseable {
+
+        private NDManager scope;
+        private List<NDArray> gradients;
 
         @Override
         public List<NDArray> gradients() {
+            if (gradients == null) {
+                // each getGradient() makes a new native handle: the scope closes them after the step
+                scope = getManager().newSubManager();
+                gradients = new ArrayList<>();
+                for (Parameter parameter : parameters()) {
+                    if (parameter.requiresGradient()) {
+                        NDArray gradient = parameter.getArray().getGradient();
+                        gradient.attach(scope);
+                        gradients.add(gradient);
+                    }
+                }
+            }
             return gradients;
+        }
+
+        @Override
+        public void close() {
+            if (scope != null) {
+                scope.close();
+            }
         }
 
         @Override
