@@ -196,7 +196,11 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
             return 1e-4;
         }
         if (computeType() == DataType.FLOAT64) {
-            return 5e-3;
+            // same starting weights, so fp64 differs from fp32 only by fp32's rounding (2^-24
+            // relative) carried through the run: measured |diff| about 1e-7 on the MLP and
+            // below 1e-4 on the LayerNorm example; 1e-3 leaves room for chaotic workloads, and a
+            // wrong fp64 path (other weights, a lost update) moves the loss by 1e-2 or more
+            return 1e-3;
         }
         boolean bf16 = computeType() == DataType.BFLOAT16;
         if (computesEverythingInComputeType()) {
