@@ -247,7 +247,8 @@ final class CellRunner {
                 TrainingConfig config = workload.trainingConfig(device);
                 // as Model.newTrainer does: the workload's initializers give every type the
                 // reference's starting weights
-                config.getInitializers().forEach(pair -> block.setInitializer(pair.getKey(), pair.getValue()));
+                config.getInitializers()
+                        .forEach(pair -> block.setInitializer(pair.getKey(), pair.getValue()));
                 plugin.beforeInitialize(model);
                 block.initialize(model.getNDManager(), model.getDataType(), workload.inputShapes());
                 plugin.convertModule(model);

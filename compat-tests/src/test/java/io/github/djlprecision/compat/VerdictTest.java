@@ -193,7 +193,8 @@ class VerdictTest {
                 CompatMatrix.builder(TINY).optExpectations(table).build().run(BF16_TRUE);
         assertEquals(Verdict.FAIL, result.verdict());
         assertTrue(
-                result.reason().startsWith("expected PASS, but refused: bf16-true is not supported"),
+                result.reason()
+                        .startsWith("expected PASS, but refused: bf16-true is not supported"),
                 result.reason());
     }
 
