@@ -244,6 +244,11 @@ final class CellRunner {
             try (plugin) {
                 path = plugin.getPath();
                 Block block = model.getBlock();
+                TrainingConfig config = workload.trainingConfig(device);
+                // as Model.newTrainer does: the workload's initializers give every type the
+                // reference's starting weights
+                config.getInitializers()
+                        .forEach(pair -> block.setInitializer(pair.getKey(), pair.getValue()));
                 plugin.beforeInitialize(model);
                 block.initialize(model.getNDManager(), model.getDataType(), workload.inputShapes());
                 plugin.convertModule(model);
@@ -269,7 +274,6 @@ final class CellRunner {
                         return new Run(null, null, CellMode.INFERENCE, path, checks, null);
                     }
                 }
-                TrainingConfig config = workload.trainingConfig(device);
                 Eval eval =
                         evaluate(
                                 dataset.getData(dataManager),
