@@ -124,21 +124,13 @@ public class MixedPrecisionPlugin implements PrecisionPlugin {
         }
         List<NDArray> gradients = context.gradients();
         boolean nonFinite = scaler.unscaleAndCheck(gradients);
-        float usedScale = scaler.getState().scale();
         if (nonFinite) {
             scaler.discard(gradients);
         } else {
             context.clipping().ifPresent(c -> clipGradients(gradients, c));
             context.applyUpdate();
         }
-        scaler.update(nonFinite);
-        float next = scaler.getState().scale();
-        return nonFinite
-                ? new StepOutcome(
-                        false,
-                        "inf or NaN gradients at loss scale " + usedScale + "; scale now " + next,
-                        next)
-                : new StepOutcome(true, null, next);
+        return scaler.update(nonFinite);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.github.djlprecision.scaling;
 
 import ai.djl.ndarray.NDArray;
+import io.github.djlprecision.spi.StepOutcome;
 import java.util.List;
 
 /**
@@ -62,9 +63,17 @@ public final class DynamicLossScaler {
      * Moves the scale on after a step.
      *
      * @param foundNonFinite whether the step was skipped for inf or NaN gradients
+     * @return what the step did, with the scale the next step uses
      */
-    public void update(boolean foundNonFinite) {
+    public StepOutcome update(boolean foundNonFinite) {
+        float used = state.scale();
         state = kernels.updateScale(state, foundNonFinite, config);
+        return foundNonFinite
+                ? new StepOutcome(
+                        false,
+                        "inf or NaN gradients at loss scale " + used + "; scale now " + state.scale(),
+                        state.scale())
+                : new StepOutcome(true, null, state.scale());
     }
 
     /**

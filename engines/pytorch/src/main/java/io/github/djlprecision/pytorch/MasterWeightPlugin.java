@@ -98,7 +98,6 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
         }
         DynamicLossScaler scaler = getScaler();
         boolean nonFinite;
-        float usedScale = scaler.getState().scale();
         try (NDManager scope = masters.getManager().newSubManager()) {
             List<NDArray> fp32 = new ArrayList<>(gradients.size());
             for (NDArray gradient : gradients) {
@@ -125,14 +124,7 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
                 }
             }
         }
-        scaler.update(nonFinite);
-        float next = scaler.getState().scale();
-        return nonFinite
-                ? new StepOutcome(
-                        false,
-                        "inf or NaN gradients at loss scale " + usedScale + "; scale now " + next,
-                        next)
-                : new StepOutcome(true, null, next);
+        return scaler.update(nonFinite);
     }
 
     /** The trainable parameters, in the order the trainer hands their gradients. */
