@@ -99,7 +99,7 @@ public final class CompatReport {
                     .append(" | ")
                     .append(r.mode() == null ? "" : r.mode().name().toLowerCase(Locale.ROOT))
                     .append(" | ")
-                    .append(fmt(m.finalLoss(), "%.4f"))
+                    .append(loss(m.finalLoss()))
                     .append(" | ")
                     .append(delta(m))
                     .append(" | ")
@@ -134,7 +134,14 @@ public final class CompatReport {
         if (Double.isNaN(m.referenceLoss())) {
             return "";
         }
-        return String.format(Locale.ROOT, "%+.4f", m.finalLoss() - m.referenceLoss());
+        double delta = m.finalLoss() - m.referenceLoss();
+        return String.format(
+                Locale.ROOT, delta != 0 && Math.abs(delta) < 1e-3 ? "%+.2e" : "%+.4f", delta);
+    }
+
+    /** Tiny losses (a TensorFlow cell's error to float64) in scientific notation, not 0.0000. */
+    private static String loss(double value) {
+        return fmt(value, value != 0 && Math.abs(value) < 1e-3 ? "%.2e" : "%.4f");
     }
 
     private static String fmt(double value, String format) {
@@ -478,7 +485,7 @@ public final class CompatReport {
                     .append("</code></td>");
             for (String value :
                     List.of(
-                            fmt(m.finalLoss(), "%.4f"),
+                            loss(m.finalLoss()),
                             delta(m),
                             fmt(m.accuracy(), "%.3f"),
                             Long.toString(m.skippedSteps()),
