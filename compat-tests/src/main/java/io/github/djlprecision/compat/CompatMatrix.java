@@ -2,6 +2,7 @@ package io.github.djlprecision.compat;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -35,6 +36,11 @@ import java.util.function.Supplier;
  */
 public final class CompatMatrix {
 
+    static {
+        // before any engine query below can load TensorFlow in this JVM
+        TensorFlowCells.prepareProcess();
+    }
+
     private final CompatWorkload workload;
     private final Selection selection;
     private final Expectations expectations;
@@ -43,6 +49,7 @@ public final class CompatMatrix {
     private final GradScalerConfig gradScaler;
     private final String pluginName;
     private final CellRunner runner;
+    private final TensorFlowCells tensorFlow;
     private final Map<MatrixCell, CellResult> results = new HashMap<>();
     private final Map<String, CellRunner.Run> references = new HashMap<>();
 
@@ -55,6 +62,7 @@ public final class CompatMatrix {
         gradScaler = builder.gradScaler;
         pluginName = builder.pluginName;
         runner = new CellRunner(workload, gradScaler, pluginName, builder.progress);
+        tensorFlow = new TensorFlowCells(gradScaler, pluginName);
     }
 
     /**
@@ -129,6 +137,9 @@ public final class CompatMatrix {
                         "cannot create local arrays ("
                                 + e.getMessage()
                                 + "): not a compute engine");
+            } catch (EngineException e) {
+                // e.g. TensorFlow without TENSORFLOW_LIBRARY_PATH offline: named, not dropped
+                excluded.put(name, "failed to load: " + e.getMessage());
             }
         }
         return excluded;
@@ -182,6 +193,14 @@ public final class CompatMatrix {
         if (pluginName != null) {
             text.append("; plugin provider '").append(pluginName).append('\'');
         }
+        if (computeEngines().contains(TensorFlowCells.ENGINE)) {
+            text.append("; TensorFlow cells: inference of the ")
+                    .append(TinySavedModel.DESCRIPTION)
+                    .append(", loss = mean squared error to the float64 reference, 16-bit outputs")
+                    .append(" within ")
+                    .append(TensorFlowCells.OUTPUT_TOLERANCE)
+                    .append(" x max|y| of 32-true");
+        }
         text.append("; loss scaling ").append(gradScaler).append("; loss tolerance vs 32-true:");
         for (PrecisionVariant variant : PrecisionVariant.all()) {
             if (!variant.isReference()) {
@@ -204,18 +223,29 @@ public final class CompatMatrix {
     private CellResult runAndJudge(MatrixCell cell) {
         CellMode mode =
                 inferenceOnly || !canTrain(cell.engine()) ? CellMode.INFERENCE : CellMode.TRAINING;
-        CellRunner.Run run;
-        if (cell.variant().isReference()) {
-            run = reference(cell, mode);
-        } else {
-            Supplier<CellRunner.Run> reference = () -> reference(cell, mode);
-            double tolerance = lossTolerance(cell.variant());
-            run =
-                    mode == CellMode.TRAINING
-                            ? runner.train(cell, reference, tolerance)
-                            : runner.infer(cell, reference, tolerance);
-        }
+        CellRunner.Run run =
+                cell.variant().isReference()
+                        ? reference(cell, mode)
+                        : execute(
+                                cell,
+                                mode,
+                                () -> reference(cell, mode),
+                                lossTolerance(cell.variant()));
         return judge(cell, expectations.get(cell), run);
+    }
+
+    /**
+     * Runs a cell: TensorFlow cells load a SavedModel (DJL's TensorFlow engine takes no Block),
+     * every other engine runs the workload.
+     */
+    private CellRunner.Run execute(
+            MatrixCell cell, CellMode mode, Supplier<CellRunner.Run> reference, double tolerance) {
+        if (TensorFlowCells.ENGINE.equals(cell.engine())) {
+            return tensorFlow.infer(cell, reference);
+        }
+        return mode == CellMode.TRAINING
+                ? runner.train(cell, reference, tolerance)
+                : runner.infer(cell, reference, tolerance);
     }
 
     /** The 32-true run of an engine and device, shared by every cell there. */
@@ -223,11 +253,7 @@ public final class CompatMatrix {
         MatrixCell reference =
                 new MatrixCell(cell.engine(), PrecisionVariant.parse("32-true"), cell.device());
         return references.computeIfAbsent(
-                reference.id() + mode,
-                key ->
-                        mode == CellMode.TRAINING
-                                ? runner.train(reference, null, 0)
-                                : runner.infer(reference, null, 0));
+                reference.id() + mode, key -> execute(reference, mode, null, 0));
     }
 
     /** DJL's inference-only engines (e.g. TensorFlow) refuse to make a gradient collector. */

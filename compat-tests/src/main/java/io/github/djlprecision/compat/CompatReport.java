@@ -99,7 +99,7 @@ public final class CompatReport {
                     .append(" | ")
                     .append(r.mode() == null ? "" : r.mode().name().toLowerCase(Locale.ROOT))
                     .append(" | ")
-                    .append(fmt(m.finalLoss(), "%.4f"))
+                    .append(loss(m.finalLoss()))
                     .append(" | ")
                     .append(delta(m))
                     .append(" | ")
@@ -113,7 +113,7 @@ public final class CompatReport {
                     .append(" | ")
                     .append(m.parameterBytes())
                     .append(" | ")
-                    .append(m.activationBytes())
+                    .append(activationBytes(m))
                     .append(" |\n");
         }
         return md.toString();
@@ -125,11 +125,23 @@ public final class CompatReport {
                 .collect(Collectors.toList());
     }
 
+    /** No layer probed (a TensorFlow graph): not measured, rather than zero. */
+    private static String activationBytes(CellMetrics m) {
+        return m.layers().isEmpty() ? "-" : Long.toString(m.activationBytes());
+    }
+
     private static String delta(CellMetrics m) {
         if (Double.isNaN(m.referenceLoss())) {
             return "";
         }
-        return String.format(Locale.ROOT, "%+.4f", m.finalLoss() - m.referenceLoss());
+        double delta = m.finalLoss() - m.referenceLoss();
+        return String.format(
+                Locale.ROOT, delta != 0 && Math.abs(delta) < 1e-3 ? "%+.2e" : "%+.4f", delta);
+    }
+
+    /** Tiny losses (a TensorFlow cell's error to float64) in scientific notation, not 0.0000. */
+    private static String loss(double value) {
+        return fmt(value, value != 0 && Math.abs(value) < 1e-3 ? "%.2e" : "%.4f");
     }
 
     private static String fmt(double value, String format) {
@@ -152,7 +164,9 @@ public final class CompatReport {
         for (CellResult r : ran) {
             CellMetrics m = r.metrics();
             Charts.Series series = new Charts.Series(label(r, severalPlaces), m);
-            all.add(series);
+            if (!m.layers().isEmpty()) {
+                all.add(series);
+            }
             if (m.losses().length > 0) {
                 trained.add(series);
                 if (!Float.isNaN(m.lossScales()[0])) {
@@ -251,7 +265,10 @@ public final class CompatReport {
                     + " run on the same engine and device. Activation bytes sum every layer's"
                     + " output in one forward pass of one batch; parameter bytes follow the"
                     + " parameters' data types. Step time is the median wall time of a training"
-                    + " step (information only, never asserted).\n\n");
+                    + " step (information only, never asserted). TensorFlow cells run inference"
+                    + " of a SavedModel: their loss is the mean squared error of the outputs to"
+                    + " the float64 reference, their step time one predict, and their parameter"
+                    + " bytes the graph's float32 constants (the mixed rewrite keeps them).\n\n");
         md.append(
                 "## Verdicts and reasons\n\n"
                     + "| cell | verdict | what runs / reason |\n"
@@ -288,6 +305,9 @@ public final class CompatReport {
         }
         md.append("## Layer outputs\n\n");
         for (CellResult r : ran(result)) {
+            if (r.metrics().layers().isEmpty()) {
+                continue;
+            }
             md.append("- ")
                     .append(r.cell().id())
                     .append(": ")
@@ -465,14 +485,14 @@ public final class CompatReport {
                     .append("</code></td>");
             for (String value :
                     List.of(
-                            fmt(m.finalLoss(), "%.4f"),
+                            loss(m.finalLoss()),
                             delta(m),
                             fmt(m.accuracy(), "%.3f"),
                             Long.toString(m.skippedSteps()),
                             fmt(m.finalLossScale(), "%.0f"),
                             fmt(m.stepTimeMillis(), "%.2f"),
                             Long.toString(m.parameterBytes()),
-                            Long.toString(m.activationBytes()))) {
+                            activationBytes(m))) {
                 h.append("<td class=\"num\">").append(esc(value)).append("</td>");
             }
             h.append("</tr>\n");

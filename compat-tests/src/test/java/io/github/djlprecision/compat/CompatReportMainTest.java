@@ -30,7 +30,11 @@ class CompatReportMainTest {
     void exitsZeroWhenEveryCellIsAsExpected(@TempDir Path dir) {
         StringBuilder out = new StringBuilder();
         assertEquals(0, run(out, REFUSED, "--devices=cpu", "--out=" + dir), out.toString());
-        assertTrue(out.toString().contains("0 PASS, 1 UNSUPPORTED, 0 FAIL"), out.toString());
+        // one cell per engine: PyTorch's and TensorFlow's refusals, each with its own reason
+        assertTrue(out.toString().contains("0 PASS, 2 UNSUPPORTED, 0 FAIL"), out.toString());
+        assertTrue(
+                out.toString().contains("UNSUPPORTED  TensorFlow / bf16-true / cpu(): Precision"),
+                out.toString());
         assertTrue(Files.exists(dir.resolve(CompatReport.MARKDOWN)));
         assertTrue(Files.exists(dir.resolve(CompatReport.HTML)));
     }
@@ -45,6 +49,7 @@ class CompatReportMainTest {
                 1,
                 run(
                         out,
+                        "--engines=PyTorch",
                         "--precisions=bf16-true",
                         "--devices=cpu",
                         "--expectations=" + table,

@@ -30,7 +30,26 @@ class ExpectationsTest {
                         cell.id());
             }
         }
-        assertEquals(20, table.size());
+        assertEquals(40, table.size());
+    }
+
+    @Test
+    void bundledTableHasTensorFlowRowsWhereOnlyFp32AndTheMixedRewritesPass() {
+        Expectations table = Expectations.bundled();
+        for (String deviceType : List.of("cpu", "gpu")) {
+            Device device = deviceType.equals("cpu") ? Device.cpu() : Device.gpu(0);
+            for (PrecisionVariant variant : PrecisionVariant.all()) {
+                MatrixCell cell = new MatrixCell("TensorFlow", variant, device);
+                Expectations.Expectation row =
+                        table.get(cell).orElseThrow(() -> new AssertionError(cell.id()));
+                // bf16's rewrite converts CPU ops, fp16's runs on GPUs; no other path exists
+                boolean passes =
+                        variant.label().equals("32-true")
+                                || variant.label().equals(
+                                        deviceType.equals("cpu") ? "bf16-mixed" : "16-mixed");
+                assertEquals(passes ? Verdict.PASS : Verdict.UNSUPPORTED, row.verdict(), cell.id());
+            }
+        }
     }
 
     @Test
@@ -43,7 +62,7 @@ class ExpectationsTest {
                         engine + " " + variant);
             }
         }
-        assertTrue(CompatMatrix.computeEngines().contains("PyTorch"));
+        assertEquals(List.of("PyTorch", "TensorFlow"), CompatMatrix.computeEngines());
         // DJL's RPC engine forwards to a server: it is named as left out, not silently dropped
         assertTrue(
                 CompatMatrix.excludedEngines().containsKey("RPC"),

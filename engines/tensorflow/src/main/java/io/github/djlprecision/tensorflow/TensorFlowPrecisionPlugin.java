@@ -42,13 +42,14 @@ import org.tensorflow.proto.RewriterConfig;
  * <p>What each precision does here:
  *
  * <ul>
- *   <li>{@code bf16-mixed}, {@code bf16-true} (CPU): grappler's {@code
- *       auto_mixed_precision_onednn_bfloat16} rewrite, which needs oneDNN ({@code
- *       TF_ENABLE_ONEDNN_OPTS=1}, set by {@link Builder#build()} when unset). The rewrite keeps
- *       some ops in float32; {@link #verify} reports {@code bf16-true} only if none is left.
+ *   <li>{@code bf16-mixed} (CPU): grappler's {@code auto_mixed_precision_onednn_bfloat16}
+ *       rewrite, which needs oneDNN ({@code TF_ENABLE_ONEDNN_OPTS=1}, set by {@link
+ *       Builder#build()} when unset).
  *   <li>{@code 16-mixed} (GPU only): grappler's {@code auto_mixed_precision} rewrite.
  *   <li>{@code 32-true}: no rewrite; {@link #verify} confirms no op runs in 16 bits.
- *   <li>{@code 16-true}, {@code 64-true}: refused, TensorFlow has no rewrite for them.
+ *   <li>{@code bf16-true}, {@code 16-true}, {@code 64-true}: refused. TensorFlow's rewrites are
+ *       mixed precision only (variables and sensitive ops stay float32), and there is none to
+ *       float64.
  * </ul>
  *
  * <p>XLA JIT ({@link Builder#optXla}, on by default on a TPU) sets the session's {@code
@@ -364,13 +365,20 @@ public final class TensorFlowPrecisionPlugin implements PrecisionPlugin {
                                         + " on a CPU.");
                     }
                     break;
-                case BF16_MIXED:
                 case BF16_TRUE:
+                    // refused up front: the rewrite cannot deliver it, so verify() could only
+                    // ever report bf16-mixed after the model had loaded
+                    problems.add(
+                            "Precision 'bf16-true' is not supported on TensorFlow: its bfloat16"
+                                    + " rewrite (auto_mixed_precision_onednn_bfloat16) is mixed"
+                                    + " precision only, keeping variables and numerically"
+                                    + " sensitive ops (e.g. Relu) in float32, so no model runs"
+                                    + " entirely in bfloat16. Use 'bf16-mixed'.");
+                    break;
+                case BF16_MIXED:
                     if (!"CPU".equals(type)) {
                         problems.add(
-                                "Precision '"
-                                        + precision
-                                        + "' runs on CPU only on TensorFlow, not "
+                                "Precision 'bf16-mixed' runs on CPU only on TensorFlow, not "
                                         + device
                                         + ": its bfloat16 rewrite"
                                         + " (auto_mixed_precision_onednn_bfloat16) converts"
@@ -378,9 +386,7 @@ public final class TensorFlowPrecisionPlugin implements PrecisionPlugin {
                                         + " '16-mixed' on a GPU, or '32-true'.");
                     } else if (useXla) {
                         problems.add(
-                                "Precision '"
-                                        + precision
-                                        + "' cannot be combined with XLA on CPU: XLA computes"
+                                "Precision 'bf16-mixed' cannot be combined with XLA on CPU: XLA computes"
                                         + " bfloat16 ops in float32, so outputs are not"
                                         + " bfloat16-rounded and bf16 would not be in effect."
                                         + " Use bf16 without XLA, or XLA with '32-true'.");

@@ -1,7 +1,6 @@
 package io.github.djlprecision.tensorflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -156,24 +155,6 @@ class Bf16InferenceTest {
                         fp32.verify(model, new NDList(TinySavedModels.input(manager)));
                 assertEquals(report.getComputeOpsByType(), withProbe.getComputeOpsByType());
             }
-        }
-    }
-
-    @Test
-    void bf16TrueIsNotClaimedWhenTheRewriteKeepsFp32Ops() throws Exception {
-        TensorFlowPrecisionPlugin strict = TensorFlowPrecisionPlugin.builder().optPrecision("bf16-true").build();
-        TensorFlowPrecisionPlugin lenient =
-                TensorFlowPrecisionPlugin.builder().optPrecision("bf16-true").optFailWhenNotInEffect(false).build();
-        try (ZooModel<NDList, NDList> model = TinySavedModels.load(dense, strict)) {
-            PrecisionNotInEffectException e =
-                    assertThrows(PrecisionNotInEffectException.class, () -> strict.verify(model));
-            assertEquals(Precision.BF16_MIXED, e.getReport().getPrecisionInEffect());
-            assertTrue(e.getMessage().contains("Requested bf16-true but bf16-mixed is in effect"), e.getMessage());
-            assertTrue(strict.getPath().startsWith("tensorflow bf16-mixed"), strict.getPath());
-
-            TensorFlowPrecisionReport report = lenient.verify(model);
-            assertFalse(report.isAsRequested());
-            assertEquals(Precision.BF16_MIXED, report.getPrecisionInEffect());
         }
     }
 

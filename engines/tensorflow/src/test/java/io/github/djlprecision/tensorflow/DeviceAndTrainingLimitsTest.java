@@ -87,6 +87,32 @@ class DeviceAndTrainingLimitsTest {
         assertRefused("64-true", "'64-true' is not supported on TensorFlow");
     }
 
+    /**
+     * bf16-true is refused before any model loads: the bfloat16 rewrite keeps float32 ops (the
+     * Relu in Bf16InferenceTest's model), so it could only ever run bf16-mixed.
+     */
+    @Test
+    void bf16TrueIsRefusedUpFrontPointingToBf16Mixed() {
+        UnsupportedPrecisionException e =
+                assertThrows(
+                        UnsupportedPrecisionException.class,
+                        () -> TensorFlowPrecisionPlugin.builder().optPrecision("bf16-true").build());
+        assertEquals(1, e.getProblems().size(), e.getProblems().toString());
+        assertTrue(e.getMessage().contains("'bf16-true' is not supported on TensorFlow"), e.getMessage());
+        assertTrue(e.getMessage().contains("mixed precision only"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("Use 'bf16-mixed'."), e.getMessage());
+        // the SPI answers with the same reason
+        PluginRequest request =
+                new PluginRequest(
+                        "TensorFlow",
+                        Device.cpu(),
+                        PrecisionConfig.builder().optPrecision(Precision.BF16_TRUE).build(),
+                        PluginRequest.Purpose.INFERENCE);
+        UnsupportedPrecisionException viaSpi =
+                assertThrows(UnsupportedPrecisionException.class, () -> PrecisionPlugins.create(request));
+        assertEquals(e.getMessage(), viaSpi.getMessage());
+    }
+
     @Test
     void graphPinnedToATpuFailsToLoadInsteadOfRunningOnCpu() throws Exception {
         Path pinned = TinySavedModels.export(tmp.resolve("pinned"), 1, TinySavedModels.Variant.PINNED_TO_TPU);
