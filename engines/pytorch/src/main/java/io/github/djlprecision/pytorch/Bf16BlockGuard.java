@@ -38,7 +38,16 @@ final class Bf16BlockGuard {
 
     /** Names of DJL's own activation and shape lambdas ({@code Activation.reluBlock()}, ...). */
     static final Set<String> SAFE_LAMBDAS =
-            Set.of("ReLU", "ReLU6", "sigmoid", "Tanh", "GELU", "LeakyReLU", "ELU", "identity");
+            Set.of(
+                    "ReLU",
+                    "ReLU6",
+                    "sigmoid",
+                    "Tanh",
+                    "GELU",
+                    "LeakyReLU",
+                    "ELU",
+                    "identity",
+                    "batchFlatten");
 
     private Bf16BlockGuard() {}
 

@@ -83,6 +83,15 @@ public final class Bf16Probe {
         step("Conv1d", Conv1d.builder().setKernelShape(new Shape(3)).setFilters(2).build(), new Shape(2, 3, 8));
         step("Conv2d", Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(2).build(), new Shape(2, 3, 8, 8));
         step("Conv3d", Conv3d.builder().setKernelShape(new Shape(3, 3, 3)).setFilters(2).build(), new Shape(2, 3, 5, 5, 5));
+        step(
+                "ConvNet",
+                new SequentialBlock()
+                        .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(4).build())
+                        .add(BatchNorm.builder().build())
+                        .add(Activation.reluBlock())
+                        .add(ai.djl.nn.Blocks.batchFlattenBlock())
+                        .add(Linear.builder().setUnits(3).build()),
+                new Shape(2, 3, 8, 8));
         System.out.println("ALL SAFE");
     }
 
@@ -96,6 +105,7 @@ public final class Bf16Probe {
             case "LeakyReLU": return Activation.leakyReluBlock(0.1f);
             case "ELU": return Activation.eluBlock(1f);
             case "identity": return ai.djl.nn.Blocks.identityBlock();
+            case "batchFlatten": return ai.djl.nn.Blocks.batchFlattenBlock();
             default: throw new IllegalArgumentException("no factory for lambda " + name);
         }
     }

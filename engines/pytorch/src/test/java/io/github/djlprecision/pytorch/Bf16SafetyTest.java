@@ -26,7 +26,7 @@ class Bf16SafetyTest {
         for (String block : Bf16BlockGuard.SAFE_LAMBDAS) {
             assertTrue(result.output().contains("OK " + block), result.output());
         }
-        for (String block : new String[] {"Linear", "BatchNorm", "LayerNorm", "Dropout", "Conv1d", "Conv2d", "Conv3d"}) {
+        for (String block : new String[] {"Linear", "BatchNorm", "LayerNorm", "Dropout", "Conv1d", "Conv2d", "Conv3d", "ConvNet"}) {
             assertTrue(result.output().contains("OK " + block), result.output());
         }
         assertTrue(result.output().contains("ALL SAFE"), result.output());
