@@ -327,7 +327,21 @@ public class PrecisionTrainer extends Trainer {
     private final class Step implements StepContext, AutoCloseable {
 
         private NDManager scope;
+        private List<Parameter> trainable;
         private List<NDArray> gradients;
+
+        @Override
+        public List<Parameter> parameters() {
+            if (trainable == null) {
+                trainable = new ArrayList<>();
+                for (Parameter parameter : PrecisionTrainer.this.parameters()) {
+                    if (parameter.requiresGradient()) {
+                        trainable.add(parameter);
+                    }
+                }
+            }
+            return trainable;
+        }
 
         @Override
         public List<NDArray> gradients() {
@@ -336,11 +350,9 @@ public class PrecisionTrainer extends Trainer {
                 scope = getManager().newSubManager();
                 gradients = new ArrayList<>();
                 for (Parameter parameter : parameters()) {
-                    if (parameter.requiresGradient()) {
-                        NDArray gradient = parameter.getArray().getGradient();
-                        gradient.attach(scope);
-                        gradients.add(gradient);
-                    }
+                    NDArray gradient = parameter.getArray().getGradient();
+                    gradient.attach(scope);
+                    gradients.add(gradient);
                 }
             }
             return gradients;

@@ -1,6 +1,7 @@
 package io.github.djlprecision.spi;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
 import io.github.djlprecision.GradientClipping;
 import java.util.List;
 import java.util.Optional;
@@ -16,6 +17,14 @@ public interface StepContext {
      * @return the gradients
      */
     List<NDArray> gradients();
+
+    /**
+     * Returns the trainable parameters, in the order of {@link #gradients()}: the i-th gradient
+     * belongs to the i-th parameter.
+     *
+     * @return the parameters that require a gradient
+     */
+    List<Parameter> parameters();
 
     /** Runs the user's optimizer on the current gradients (DJL's own update). */
     void applyUpdate();

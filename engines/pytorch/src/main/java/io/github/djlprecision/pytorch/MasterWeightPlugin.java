@@ -31,7 +31,6 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
 
     private final MasterWeights masters = new MasterWeights();
     private MasterWeightOptimizer optimizer;
-    private Model model;
 
     /**
      * Creates the plugin.
@@ -57,8 +56,13 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
 
     @Override
     public void convertModule(Model model) {
-        this.model = model;
-        masters.create(model.getNDManager(), trainable());
+        List<Parameter> trainable = new ArrayList<>();
+        for (Parameter parameter : model.getBlock().getParameters().values()) {
+            if (parameter.requiresGradient()) {
+                trainable.add(parameter);
+            }
+        }
+        masters.create(model.getNDManager(), trainable);
     }
 
     @Override
@@ -76,26 +80,14 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
     }
 
     @Override
-    protected NDArray toFloat32(NDArray array) {
-        return GraphCasts.toFloat32(array);
-    }
-
-    @Override
     public Optional<NDArray> getMasterWeight(Parameter parameter) {
         return Optional.ofNullable(masters.get(parameter.getId()));
     }
 
     @Override
     public StepOutcome optimizerStep(StepContext context) {
-        List<Parameter> trainable = trainable();
+        List<Parameter> trainable = context.parameters();
         List<NDArray> gradients = context.gradients();
-        if (trainable.size() != gradients.size()) {
-            throw new IllegalStateException(
-                    "Apex O2 expected "
-                            + trainable.size()
-                            + " gradients, one per trainable parameter, got "
-                            + gradients.size());
-        }
         DynamicLossScaler scaler = getScaler();
         boolean nonFinite;
         try (NDManager scope = masters.getManager().newSubManager()) {
@@ -125,21 +117,6 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
             }
         }
         return scaler.update(nonFinite);
-    }
-
-    /** The trainable parameters, in the order the trainer hands their gradients. */
-    private List<Parameter> trainable() {
-        if (model == null) {
-            throw new IllegalStateException(
-                    "Apex O2 has no model yet: call trainer.initialize(...) before training.");
-        }
-        List<Parameter> trainable = new ArrayList<>();
-        for (Parameter parameter : model.getBlock().getParameters().values()) {
-            if (parameter.requiresGradient()) {
-                trainable.add(parameter);
-            }
-        }
-        return trainable;
     }
 
     @Override

@@ -234,12 +234,13 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
      */
     private static void checkNotCreated(Model model, DataType type, List<String> problems) {
         Block block = model.getBlock();
+        List<Parameter> norms = NormLayers.parameters(block);
         for (Parameter parameter : block.getParameters().values()) {
             if (parameter.isInitialized() && parameter.getArray().getDataType() != type) {
                 boolean normKeptFp32 =
                         type == DataType.FLOAT16
                                 && parameter.getArray().getDataType() == DataType.FLOAT32
-                                && NormLayers.parameters(block).contains(parameter);
+                                && norms.contains(parameter);
                 if (!normKeptFp32) {
                     problems.add(
                             "Parameter "

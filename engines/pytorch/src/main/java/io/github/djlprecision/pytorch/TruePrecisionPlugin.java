@@ -12,7 +12,6 @@ import io.github.djlprecision.plugins.GraphCasts;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.StepContext;
 import io.github.djlprecision.spi.StepOutcome;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -34,7 +33,6 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
     private final DataType type;
     private final String path;
     private Optimizer optimizer;
-    private Model model;
     private boolean gradientsChecked;
 
     /**
@@ -66,11 +64,6 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
     }
 
     @Override
-    public void convertModule(Model model) {
-        this.model = model;
-    }
-
-    @Override
     public Optimizer convertOptimizer(Optimizer optimizer) {
         this.optimizer = optimizer;
         return optimizer;
@@ -83,12 +76,7 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
         }
         List<NDArray> gradients = context.gradients();
         context.clipping().ifPresent(c -> clipGradients(gradients, c));
-        List<Parameter> trainable = new ArrayList<>();
-        for (Parameter parameter : model.getBlock().getParameters().values()) {
-            if (parameter.requiresGradient()) {
-                trainable.add(parameter);
-            }
-        }
+        List<Parameter> trainable = context.parameters();
         if (!gradientsChecked && !gradients.isEmpty()) {
             // the check DJL's first step makes, read through fp32
             NDList sums = new NDList(gradients.size());
