@@ -26,12 +26,22 @@ public final class DataTypes {
     public static boolean isBfloat16Exact(NDArray array) {
         try (NDArray wide = array.toType(DataType.FLOAT32, true)) {
             for (float value : wide.toFloatArray()) {
-                if ((Float.floatToRawIntBits(value) & 0xFFFF) != 0) {
+                if (!isBfloat16Exact(value)) {
                     return false;
                 }
             }
         }
         return true;
+    }
+
+    /**
+     * Returns whether a value is exactly representable in bfloat16.
+     *
+     * @param value an fp32 value
+     * @return true if the low 16 bits of its fp32 encoding are zero
+     */
+    public static boolean isBfloat16Exact(float value) {
+        return (Float.floatToRawIntBits(value) & 0xFFFF) == 0;
     }
 
     /**

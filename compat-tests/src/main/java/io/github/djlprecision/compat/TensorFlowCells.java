@@ -248,7 +248,7 @@ final class TensorFlowCells {
         int inexact = 0;
         int nonzero = 0;
         for (float v : out) {
-            inexact += isBfloat16Exact(v) ? 0 : 1;
+            inexact += DataTypes.isBfloat16Exact(v) ? 0 : 1;
             nonzero += v != 0f ? 1 : 0;
         }
         return new Check(
@@ -268,7 +268,7 @@ final class TensorFlowCells {
             worst = Math.max(worst, Math.abs(out[i] - exact[i]) / (1 + Math.abs(exact[i])));
             if (out[i] != 0f) {
                 nonzero++;
-                rounded += isBfloat16Exact(out[i]) ? 1 : 0;
+                rounded += DataTypes.isBfloat16Exact(out[i]) ? 1 : 0;
             }
         }
         return new Check(
@@ -294,10 +294,6 @@ final class TensorFlowCells {
     }
 
     /** Widened to float32, a bfloat16 value has its low 16 bits zero. */
-    private static boolean isBfloat16Exact(float value) {
-        return (Float.floatToRawIntBits(value) & 0xFFFF) == 0;
-    }
-
     private static double meanSquaredError(float[] out, double[] exact) {
         double sum = 0;
         for (int i = 0; i < out.length; i++) {
