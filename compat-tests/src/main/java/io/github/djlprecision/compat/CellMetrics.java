@@ -6,10 +6,14 @@ import java.util.List;
  * What a cell that ran measured. Loss values are means over the data set, evaluated in the cell's
  * precision; per-step arrays have one entry per training step (empty for inference).
  *
- * @param initialLoss the loss before training
- * @param finalLoss the loss after training
+ * @param initialLoss the loss over the training set before training
+ * @param finalLoss the loss over the training set after training
  * @param referenceLoss the {@code 32-true} run's final loss on the same engine and device, or NaN
- * @param accuracy the value of the evaluator named {@code Accuracy} after training, or NaN
+ * @param accuracy the value of the evaluator named {@code Accuracy} over the training set after
+ *     training, or NaN
+ * @param testAccuracy the same evaluator over the workload's test set after training, or NaN when
+ *     the workload has none
+ * @param referenceTestAccuracy the {@code 32-true} run's test accuracy, or NaN
  * @param skippedSteps how many optimizer steps were skipped
  * @param finalLossScale the loss scale after the last step, or NaN without loss scaling
  * @param stepTimeMillis the median wall time of one step (one forward for inference); information
@@ -26,6 +30,8 @@ public record CellMetrics(
         double finalLoss,
         double referenceLoss,
         double accuracy,
+        double testAccuracy,
+        double referenceTestAccuracy,
         long skippedSteps,
         double finalLossScale,
         double stepTimeMillis,
@@ -34,4 +40,31 @@ public record CellMetrics(
         float[] losses,
         float[] lossScales,
         boolean[] skipped,
-        List<LayerOutput> layers) {}
+        List<LayerOutput> layers) {
+
+    /**
+     * Returns a copy that knows the {@code 32-true} run's values.
+     *
+     * @param referenceLoss the reference's final loss
+     * @param referenceTestAccuracy the reference's test accuracy, or NaN
+     * @return the copy
+     */
+    public CellMetrics withReference(double referenceLoss, double referenceTestAccuracy) {
+        return new CellMetrics(
+                initialLoss,
+                finalLoss,
+                referenceLoss,
+                accuracy,
+                testAccuracy,
+                referenceTestAccuracy,
+                skippedSteps,
+                finalLossScale,
+                stepTimeMillis,
+                parameterBytes,
+                activationBytes,
+                losses,
+                lossScales,
+                skipped,
+                layers);
+    }
+}

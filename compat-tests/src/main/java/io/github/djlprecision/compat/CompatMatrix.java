@@ -15,10 +15,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The compatibility matrix: every engine on the class path x every precision variant x every device
@@ -44,24 +43,30 @@ public final class CompatMatrix {
     private final CompatWorkload workload;
     private final Selection selection;
     private final Expectations expectations;
-    private final Map<String, Double> tolerances;
+    private final Map<String, Double> lossTolerances;
+    private final Map<String, Double> accuracyTolerances;
     private final boolean inferenceOnly;
+    private final boolean shortRun;
     private final GradScalerConfig gradScaler;
     private final String pluginName;
-    private final CellRunner runner;
+    private final TrainingCell training;
+    private final InferenceCell inference;
     private final TensorFlowCells tensorFlow;
     private final Map<MatrixCell, CellResult> results = new HashMap<>();
-    private final Map<String, CellRunner.Run> references = new HashMap<>();
+    private final Map<String, CellRun> references = new HashMap<>();
 
     private CompatMatrix(Builder builder) {
         workload = builder.workload;
         selection = builder.selection;
         expectations = builder.expectations;
-        tolerances = Map.copyOf(builder.tolerances);
+        lossTolerances = Map.copyOf(builder.lossTolerances);
+        accuracyTolerances = Map.copyOf(builder.accuracyTolerances);
         inferenceOnly = builder.inferenceOnly;
+        shortRun = builder.shortRun;
         gradScaler = builder.gradScaler;
         pluginName = builder.pluginName;
-        runner = new CellRunner(workload, gradScaler, pluginName, builder.progress);
+        training = new TrainingCell(workload, gradScaler, pluginName, shortRun, builder.progress);
+        inference = new InferenceCell(workload, gradScaler, pluginName);
         tensorFlow = new TensorFlowCells(gradScaler, pluginName);
     }
 
@@ -181,19 +186,23 @@ public final class CompatMatrix {
                 workload.description(),
                 MachineInfo.collect(),
                 selection,
-                settings(),
+                settings(cellResults),
                 excludedEngines(),
                 List.copyOf(cellResults));
     }
 
-    private String settings() {
+    private String settings(List<CellResult> cellResults) {
         StringBuilder text =
                 new StringBuilder(
                         inferenceOnly ? "inference only" : "training where the engine can");
+        if (shortRun) {
+            text.append(" (a few steps per cell: the loss must stay finite and not diverge)");
+        }
         if (pluginName != null) {
             text.append("; plugin provider '").append(pluginName).append('\'');
         }
-        if (computeEngines().contains(TensorFlowCells.ENGINE)) {
+        if (computeEngines().contains(TensorFlowCells.ENGINE)
+                && selection.includesEngine(TensorFlowCells.ENGINE)) {
             text.append("; TensorFlow cells: inference of the ")
                     .append(TinySavedModel.DESCRIPTION)
                     .append(", loss = mean squared error to the float64 reference, 16-bit outputs")
@@ -201,13 +210,31 @@ public final class CompatMatrix {
                     .append(TensorFlowCells.OUTPUT_TOLERANCE)
                     .append(" x max|y| of 32-true");
         }
-        text.append("; loss scaling ").append(gradScaler).append("; loss tolerance vs 32-true:");
-        for (PrecisionVariant variant : PrecisionVariant.all()) {
-            if (!variant.isReference()) {
-                text.append(' ').append(variant.label()).append(' ').append(lossTolerance(variant));
-            }
+        text.append("; loss scaling ").append(gradScaler);
+        if (!shortRun) {
+            text.append("; loss tolerance vs 32-true:");
+            appendTolerances(text, this::lossTolerance);
+        }
+        boolean tested =
+                cellResults.stream()
+                        .anyMatch(r -> r.metrics() != null && !Double.isNaN(r.metrics().testAccuracy()));
+        if (!shortRun && tested) {
+            text.append("; test accuracy tolerance vs 32-true:");
+            appendTolerances(text, this::accuracyTolerance);
         }
         return text.toString();
+    }
+
+    private static void appendTolerances(
+            StringBuilder text, ToDoubleFunction<PrecisionVariant> tolerance) {
+        for (PrecisionVariant variant : PrecisionVariant.all()) {
+            if (!variant.isReference()) {
+                text.append(' ')
+                        .append(variant.label())
+                        .append(' ')
+                        .append(tolerance.applyAsDouble(variant));
+            }
+        }
     }
 
     /**
@@ -217,43 +244,70 @@ public final class CompatMatrix {
      * @return the tolerance set on the builder, or the variant's default
      */
     public double lossTolerance(PrecisionVariant variant) {
-        return tolerances.getOrDefault(variant.label(), variant.defaultLossTolerance());
+        return lossTolerances.getOrDefault(variant.label(), variant.defaultLossTolerance());
+    }
+
+    /**
+     * Returns the tolerance a variant's test accuracy has against {@code 32-true}, for workloads
+     * with a test set.
+     *
+     * @param variant the variant
+     * @return the tolerance set on the builder, or the variant's default
+     */
+    public double accuracyTolerance(PrecisionVariant variant) {
+        return accuracyTolerances.getOrDefault(
+                variant.label(), variant.defaultAccuracyTolerance());
     }
 
     private CellResult runAndJudge(MatrixCell cell) {
         CellMode mode =
                 inferenceOnly || !canTrain(cell.engine()) ? CellMode.INFERENCE : CellMode.TRAINING;
-        CellRunner.Run run =
-                cell.variant().isReference()
-                        ? reference(cell, mode)
-                        : execute(
-                                cell,
-                                mode,
-                                () -> reference(cell, mode),
-                                lossTolerance(cell.variant()));
-        return judge(cell, expectations.get(cell), run);
+        CellRun run;
+        if (cell.variant().isReference()) {
+            run = reference(cell, mode);
+        } else if (TensorFlowCells.ENGINE.equals(cell.engine())) {
+            run = tensorFlow.infer(cell, () -> reference(cell, mode));
+        } else {
+            run = execute(cell, mode);
+            if (run.metrics() != null) {
+                // the reference runs after the cell: each model seeds the engine when it is made
+                run =
+                        ReferenceChecks.compare(
+                                run,
+                                cell.variant(),
+                                reference(cell, mode),
+                                new ReferenceChecks.Tolerances(
+                                        shortRun ? Double.NaN : lossTolerance(cell.variant()),
+                                        shortRun ? Double.NaN : accuracyTolerance(cell.variant())));
+            }
+        }
+        return CellJudge.judge(cell, expectations.get(cell), run);
     }
 
-    /**
-     * Runs a cell: TensorFlow cells load a SavedModel (DJL's TensorFlow engine takes no Block),
-     * every other engine runs the workload.
-     */
-    private CellRunner.Run execute(
-            MatrixCell cell, CellMode mode, Supplier<CellRunner.Run> reference, double tolerance) {
-        if (TensorFlowCells.ENGINE.equals(cell.engine())) {
-            return tensorFlow.infer(cell, reference);
-        }
-        return mode == CellMode.TRAINING
-                ? runner.train(cell, reference, tolerance)
-                : runner.infer(cell, reference, tolerance);
+    /** Runs a cell of the workload (TensorFlow cells load a SavedModel instead, see above). */
+    private CellRun execute(MatrixCell cell, CellMode mode) {
+        return mode == CellMode.TRAINING ? training.run(cell) : inference.run(cell);
     }
 
     /** The 32-true run of an engine and device, shared by every cell there. */
-    private CellRunner.Run reference(MatrixCell cell, CellMode mode) {
+    private CellRun reference(MatrixCell cell, CellMode mode) {
         MatrixCell reference =
                 new MatrixCell(cell.engine(), PrecisionVariant.parse("32-true"), cell.device());
         return references.computeIfAbsent(
-                reference.id() + mode, key -> execute(reference, mode, null, 0));
+                reference.id() + mode,
+                key -> {
+                    CellRun run =
+                            TensorFlowCells.ENGINE.equals(cell.engine())
+                                    ? tensorFlow.infer(reference, null)
+                                    : execute(reference, mode);
+                    CellMetrics metrics = run.metrics();
+                    return metrics == null || !Double.isNaN(metrics.referenceLoss())
+                            ? run
+                            : run.with(
+                                    List.of(),
+                                    metrics.withReference(
+                                            metrics.finalLoss(), metrics.testAccuracy()));
+                });
     }
 
     /** DJL's inference-only engines (e.g. TensorFlow) refuse to make a gradient collector. */
@@ -265,100 +319,16 @@ public final class CompatMatrix {
         }
     }
 
-    /**
-     * Turns what a cell did into its verdict: checks decide PASS or FAIL, a refusal is UNSUPPORTED
-     * only when the table expects it with that designed message, and any disagreement with the
-     * table is a FAIL that says which row to look at.
-     */
-    static CellResult judge(
-            MatrixCell cell, Optional<Expectations.Expectation> expectation, CellRunner.Run run) {
-        Verdict expected = expectation.map(Expectations.Expectation::verdict).orElse(null);
-        List<Check> checks = run.checks();
-        if (run.refusal() != null) {
-            String message = run.refusal().getMessage();
-            if (expected == Verdict.UNSUPPORTED) {
-                if (expectation.get().reason().matcher(message).find()) {
-                    return new CellResult(
-                            cell, Verdict.UNSUPPORTED, message, expected, null, null, checks, null);
-                }
-                return fail(
-                        cell,
-                        expected,
-                        run,
-                        "refused, but not with the designed error: expected /"
-                                + expectation.get().reason()
-                                + "/, got: "
-                                + message);
-            }
-            return fail(
-                    cell,
-                    expected,
-                    run,
-                    (expected == null ? "no expectation for this cell; " : "expected PASS, but ")
-                            + "refused: "
-                            + message);
-        }
-        if (run.error() != null) {
-            Exception error = run.error();
-            return fail(
-                    cell,
-                    expected,
-                    run,
-                    "unexpected " + error.getClass().getSimpleName() + ": " + error.getMessage());
-        }
-        List<String> failed = new ArrayList<>();
-        checks.stream()
-                .filter(c -> !c.passed())
-                .forEach(c -> failed.add(c.name() + " (" + c.detail() + ")"));
-        if (!failed.isEmpty()) {
-            return fail(cell, expected, run, "failed checks: " + String.join("; ", failed));
-        }
-        if (expected == null) {
-            return fail(
-                    cell,
-                    null,
-                    run,
-                    "ran and passed every check, but the expectation table has no row for "
-                            + cell.engine()
-                            + " "
-                            + cell.variant().label()
-                            + " "
-                            + cell.deviceType()
-                            + ": add one");
-        }
-        if (expected == Verdict.UNSUPPORTED) {
-            return fail(
-                    cell,
-                    expected,
-                    run,
-                    "ran and passed every check, but the expectation table says UNSUPPORTED: set"
-                        + " its row to PASS");
-        }
-        return new CellResult(
-                cell, Verdict.PASS, "", expected, run.mode(), run.path(), checks, run.metrics());
-    }
-
-    private static CellResult fail(
-            MatrixCell cell, Verdict expected, CellRunner.Run run, String reason) {
-        return new CellResult(
-                cell,
-                Verdict.FAIL,
-                reason,
-                expected,
-                run.mode(),
-                run.path(),
-                run.checks(),
-                run.metrics());
-    }
-
     /** Builds {@link CompatMatrix}. */
     public static final class Builder {
 
         private final CompatWorkload workload;
         private Selection selection = Selection.all();
         private Expectations expectations = Expectations.bundled();
-        private final Map<String, Double> tolerances = new HashMap<>();
+        private final Map<String, Double> lossTolerances = new HashMap<>();
+        private final Map<String, Double> accuracyTolerances = new HashMap<>();
         private boolean inferenceOnly;
+        private boolean shortRun;
         private GradScalerConfig gradScaler = GradScalerConfig.defaults();
         private String pluginName;
         private Progress progress;
@@ -404,7 +374,37 @@ public final class CompatMatrix {
             if (!(tolerance >= 0)) {
                 throw new IllegalArgumentException("tolerance must be 0 or more, got " + tolerance);
             }
-            tolerances.put(PrecisionVariant.parse(variant).label(), tolerance);
+            lossTolerances.put(PrecisionVariant.parse(variant).label(), tolerance);
+            return this;
+        }
+
+        /**
+         * Sets how far a variant's test accuracy may lie from {@code 32-true}'s, for workloads
+         * with a test set ({@link CompatWorkload#testSet}).
+         *
+         * @param variant a precision label, e.g. {@code "bf16-mixed"}
+         * @param tolerance the allowed absolute difference, as a fraction (0.02 = 2 points)
+         * @return this builder
+         */
+        public Builder optAccuracyTolerance(String variant, double tolerance) {
+            if (!(tolerance >= 0)) {
+                throw new IllegalArgumentException("tolerance must be 0 or more, got " + tolerance);
+            }
+            accuracyTolerances.put(PrecisionVariant.parse(variant).label(), tolerance);
+            return this;
+        }
+
+        /**
+         * Declares that each cell trains only a few steps (e.g. a sweep over many architectures):
+         * the loss must then stay finite and not diverge rather than decrease, and neither loss
+         * nor accuracy is compared with {@code 32-true}. Dtype, loss-scaling and memory checks
+         * stay.
+         *
+         * @param shortRun true for a few steps per cell
+         * @return this builder
+         */
+        public Builder optShortRun(boolean shortRun) {
+            this.shortRun = shortRun;
             return this;
         }
 

@@ -68,6 +68,17 @@ public interface CompatWorkload {
     Dataset trainingSet(NDManager manager);
 
     /**
+     * Returns held-out data that each trained cell is evaluated on: its accuracy (the evaluator
+     * named {@code "Accuracy"}) is reported per precision and compared with {@code 32-true}'s.
+     *
+     * @param manager the manager that owns the data's arrays
+     * @return the test set, the same samples every call; null (the default) for none
+     */
+    default Dataset testSet(NDManager manager) {
+        return null;
+    }
+
+    /**
      * Returns how many passes over the data one cell trains.
      *
      * @return the number of epochs

@@ -209,6 +209,19 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
         return bf16 ? 0.06 : 0.05;
     }
 
+    /**
+     * Returns the default tolerance on the test accuracy against {@code 32-true}, as an absolute
+     * difference of fractions, for workloads with a test set.
+     *
+     * @return the tolerance
+     */
+    public double defaultAccuracyTolerance() {
+        if (computeType() == DataType.FLOAT32 || computeType() == DataType.FLOAT64) {
+            return 0.01;
+        }
+        return computesEverythingInComputeType() ? 0.05 : 0.03;
+    }
+
     @Override
     public String toString() {
         return label();

@@ -81,9 +81,19 @@ public record Selection(Set<String> engines, Set<String> variants, Set<String> d
      * @return true if every axis selects it
      */
     public boolean includes(MatrixCell cell) {
-        return (engines.isEmpty() || engines.contains(cell.engine().toLowerCase(Locale.ROOT)))
+        return includesEngine(cell.engine())
                 && (variants.isEmpty() || variants.contains(cell.variant().label()))
                 && (deviceTypes.isEmpty() || deviceTypes.contains(cell.deviceType()));
+    }
+
+    /**
+     * Returns whether an engine is selected.
+     *
+     * @param engine the engine's name
+     * @return true if the engine axis selects it
+     */
+    public boolean includesEngine(String engine) {
+        return engines.isEmpty() || engines.contains(engine.toLowerCase(Locale.ROOT));
     }
 
     @Override

@@ -98,12 +98,12 @@ final class TensorFlowCells {
      * @param cell a TensorFlow cell
      * @param referenceRun gives the {@code 32-true} run on the same device; null for the reference
      */
-    CellRunner.Run infer(MatrixCell cell, Supplier<CellRunner.Run> referenceRun) {
+    CellRun infer(MatrixCell cell, Supplier<CellRun> referenceRun) {
         PrecisionConfig config = cell.variant().config(gradScaler, pluginName);
         List<Check> checks = new ArrayList<>();
         checks.add(trainingRefused(cell, config));
         if (!checks.get(0).passed()) {
-            return CellRunner.Run.failed(
+            return CellRun.failed(
                     new IllegalStateException(checks.get(0).detail()),
                     CellMode.INFERENCE,
                     null,
@@ -116,7 +116,7 @@ final class TensorFlowCells {
                             new PluginRequest(
                                     ENGINE, cell.device(), config, PluginRequest.Purpose.INFERENCE));
         } catch (UnsupportedPrecisionException e) {
-            return new CellRunner.Run(e, null, null, null, checks, null);
+            return new CellRun(e.getMessage(), null, null, null, checks, null, 0);
         }
         try (PrecisionPlugin plugin = created) {
             if (!(plugin instanceof TensorFlowPrecisionPlugin)) {
@@ -132,14 +132,14 @@ final class TensorFlowCells {
                 | MalformedModelException
                 | TranslateException
                 | RuntimeException e) {
-            return CellRunner.Run.failed(e, CellMode.INFERENCE, created.getPath(), checks);
+            return CellRun.failed(e, CellMode.INFERENCE, created.getPath(), checks);
         }
     }
 
-    private CellRunner.Run run(
+    private CellRun run(
             MatrixCell cell,
             TensorFlowPrecisionPlugin plugin,
-            Supplier<CellRunner.Run> referenceRun,
+            Supplier<CellRun> referenceRun,
             List<Check> checks)
             throws IOException, ModelNotFoundException, MalformedModelException,
                     TranslateException {
@@ -190,7 +190,7 @@ final class TensorFlowCells {
             } else if (precision.isBfloat16()) {
                 checks.add(bf16Exact(out));
             }
-            CellRunner.Run reference = referenceRun == null ? null : referenceRun.get();
+            CellRun reference = referenceRun == null ? null : referenceRun.get();
             if (reference == null) {
                 referenceOutputs.put(cell.device(), out);
             } else {
@@ -206,6 +206,8 @@ final class TensorFlowCells {
                                     ? error
                                     : reference.metrics().finalLoss(),
                             Double.NaN,
+                            Double.NaN,
+                            Double.NaN,
                             0,
                             Double.NaN,
                             nanos[TIMED_RUNS / 2] / 1e6,
@@ -216,8 +218,8 @@ final class TensorFlowCells {
                             new float[0],
                             new boolean[0],
                             List.of());
-            return new CellRunner.Run(
-                    null, null, CellMode.INFERENCE, plugin.getPath(), checks, metrics);
+            return new CellRun(
+                    null, null, CellMode.INFERENCE, plugin.getPath(), checks, metrics, 0);
         }
     }
 

@@ -33,6 +33,8 @@ class CompatReportTest {
                 finalLoss,
                 0.30,
                 0.9,
+                Double.NaN,
+                Double.NaN,
                 countTrue(skipped),
                 scales[scales.length - 1],
                 2.5,
