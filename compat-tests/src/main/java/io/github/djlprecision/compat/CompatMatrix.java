@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -52,6 +53,8 @@ public final class CompatMatrix {
     private final TrainingCell training;
     private final InferenceCell inference;
     private final TensorFlowCells tensorFlow;
+    private final Predicate<MatrixCell> inChildJvm;
+    private final ChildJvmCells children;
     private final Map<MatrixCell, CellResult> results = new HashMap<>();
     private final Map<String, CellRun> references = new HashMap<>();
 
@@ -68,6 +71,8 @@ public final class CompatMatrix {
         training = new TrainingCell(workload, gradScaler, pluginName, shortRun, builder.progress);
         inference = new InferenceCell(workload, gradScaler, pluginName);
         tensorFlow = new TensorFlowCells(gradScaler, pluginName);
+        inChildJvm = builder.inChildJvm;
+        children = new ChildJvmCells(workload, gradScaler, pluginName, shortRun);
     }
 
     /**
@@ -284,8 +289,18 @@ public final class CompatMatrix {
         return CellJudge.judge(cell, expectations.get(cell), run);
     }
 
-    /** Runs a cell of the workload (TensorFlow cells load a SavedModel instead, see above). */
+    /**
+     * Runs a cell of the workload (TensorFlow cells load a SavedModel instead, see above), in a
+     * child JVM if the builder asked for it.
+     */
     private CellRun execute(MatrixCell cell, CellMode mode) {
+        if (inChildJvm.test(cell)) {
+            List<MatrixCell> batch =
+                    cells().stream()
+                            .filter(c -> c.engine().equals(cell.engine()) && inChildJvm.test(c))
+                            .toList();
+            return children.run(cell, mode, batch);
+        }
         return mode == CellMode.TRAINING ? training.run(cell) : inference.run(cell);
     }
 
@@ -332,6 +347,7 @@ public final class CompatMatrix {
         private GradScalerConfig gradScaler = GradScalerConfig.defaults();
         private String pluginName;
         private Progress progress;
+        private Predicate<MatrixCell> inChildJvm = cell -> false;
 
         Builder(CompatWorkload workload) {
             if (workload == null) {
@@ -454,6 +470,25 @@ public final class CompatMatrix {
          */
         public Builder optProgress(Progress progress) {
             this.progress = progress;
+            return this;
+        }
+
+        /**
+         * Runs some cells each in a fresh JVM (several together when they can), so that a cell
+         * that terminates its process, e.g. bfloat16 reaching a DJL call that aborts the JVM,
+         * becomes a FAIL instead of ending the run. Cells the engine refuses up front need no
+         * child. The workload must have a public constructor taking its name, or none, for the
+         * child to rebuild it; the child gets this JVM's class path, its {@code ai.djl.*} and
+         * {@code org.slf4j.*} system properties and its environment.
+         *
+         * @param inChildJvm selects the cells, e.g. {@code cell ->
+         *     cell.variant().precision().isBfloat16()}
+         * @return this builder
+         * @throws IllegalArgumentException if the workload cannot be rebuilt in a child JVM
+         */
+        public Builder optChildJvm(Predicate<MatrixCell> inChildJvm) {
+            ChildJvmCells.checkRebuildable(workload);
+            this.inChildJvm = inChildJvm;
             return this;
         }
 

@@ -1,0 +1,242 @@
+package io.github.djlprecision.compat;
+
+import ai.djl.Model;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+
+import io.github.djlprecision.PrecisionPlugins;
+import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.spi.PluginRequest;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs cells in a fresh JVM, so that a cell which terminates its process (DJL's JNI aborts on
+ * bfloat16, see the PyTorch engine's bf16 guard) becomes a FAIL instead of ending the run. Cells
+ * the engine refuses up front are answered here without a child: asking for the plugin allocates
+ * nothing. The others run together in one child, which prints one JSON line per cell; when the
+ * child dies, the cell it was running fails with its exit status and last output, and a new child
+ * takes the cells left.
+ */
+final class ChildJvmCells {
+
+    /** Marks a result line in the child's output. */
+    static final String MARKER = "@@compat-cell ";
+
+    static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+
+    private static final int OUTPUT_LINES_KEPT = 6;
+    private static final long SECONDS_PER_CELL = 300;
+
+    private final CompatWorkload workload;
+    private final GradScalerConfig gradScaler;
+    private final String pluginName;
+    private final boolean shortRun;
+    private final Map<MatrixCell, CellRun> done = new HashMap<>();
+
+    ChildJvmCells(
+            CompatWorkload workload,
+            GradScalerConfig gradScaler,
+            String pluginName,
+            boolean shortRun) {
+        this.workload = workload;
+        this.gradScaler = gradScaler;
+        this.pluginName = pluginName;
+        this.shortRun = shortRun;
+    }
+
+    /**
+     * Checks that a workload can be rebuilt in a child JVM.
+     *
+     * @param workload the workload
+     * @throws IllegalArgumentException if its class has no public constructor taking its name or
+     *     nothing
+     */
+    static void checkRebuildable(CompatWorkload workload) {
+        try {
+            rebuild(workload.getClass().getName(), workload.name());
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalArgumentException(
+                    "cells in a child JVM need a workload the child can rebuild: "
+                            + workload.getClass().getName()
+                            + " needs a public constructor taking its name ('"
+                            + workload.name()
+                            + "') or no argument",
+                    e);
+        }
+    }
+
+    static CompatWorkload rebuild(String className, String name)
+            throws ReflectiveOperationException {
+        Class<?> type = Class.forName(className);
+        try {
+            Constructor<?> named = type.getConstructor(String.class);
+            return (CompatWorkload) named.newInstance(name);
+        } catch (NoSuchMethodException e) {
+            return (CompatWorkload) type.getConstructor().newInstance();
+        }
+    }
+
+    /**
+     * Returns a cell's run, running it (with every other cell of the batch not yet run) in a child
+     * JVM unless the engine refuses it up front.
+     *
+     * @param cell the cell
+     * @param mode training or inference
+     * @param batch the cells to run in the same child, in order; should contain {@code cell}
+     * @return the run
+     */
+    CellRun run(MatrixCell cell, CellMode mode, List<MatrixCell> batch) {
+        if (!done.containsKey(cell)) {
+            List<MatrixCell> pending = new ArrayList<>();
+            for (MatrixCell other : batch.contains(cell) ? batch : List.of(cell)) {
+                if (!done.containsKey(other)) {
+                    String refusal = refusal(other, mode);
+                    if (refusal != null) {
+                        done.put(other, CellRun.refused(refusal));
+                    } else {
+                        pending.add(other);
+                    }
+                }
+            }
+            runInChildren(pending, mode);
+        }
+        return done.get(cell);
+    }
+
+    /** Asks the engine for the cell's plugin: a refusal comes before anything runs. */
+    private String refusal(MatrixCell cell, CellMode mode) {
+        try (Model model = workload.newModel(cell.engine(), cell.device())) {
+            PrecisionPlugins.create(
+                            new PluginRequest(
+                                    cell.engine(),
+                                    cell.device(),
+                                    cell.variant().config(gradScaler, pluginName),
+                                    mode == CellMode.TRAINING
+                                            ? PluginRequest.Purpose.TRAINING
+                                            : PluginRequest.Purpose.INFERENCE,
+                                    model))
+                    .close();
+            return null;
+        } catch (UnsupportedPrecisionException e) {
+            return e.getMessage();
+        }
+    }
+
+    private void runInChildren(List<MatrixCell> cells, CellMode mode) {
+        Deque<MatrixCell> left = new ArrayDeque<>(cells);
+        while (!left.isEmpty()) {
+            runOneChild(left, mode);
+        }
+    }
+
+    /** Runs the cells left in one child; takes each answered cell, and the one it died on. */
+    private void runOneChild(Deque<MatrixCell> left, CellMode mode) {
+        List<String> command = command(new ArrayList<>(left), mode);
+        Deque<String> tail = new ArrayDeque<>();
+        int status;
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            try (BufferedReader out =
+                    new BufferedReader(
+                            new InputStreamReader(
+                                    process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    if (line.startsWith(MARKER)) {
+                        String json = line.substring(MARKER.length());
+                        done.put(left.removeFirst(), GSON.fromJson(json, CellRun.class));
+                        tail.clear();
+                    } else {
+                        tail.addLast(line);
+                        if (tail.size() > OUTPUT_LINES_KEPT) {
+                            tail.removeFirst();
+                        }
+                    }
+                }
+            }
+            if (!process.waitFor(SECONDS_PER_CELL * (left.size() + 1), TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                status = -1;
+            } else {
+                status = process.exitValue();
+            }
+        } catch (IOException e) {
+            failAll(left, "could not start a child JVM: " + e.getMessage());
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failAll(left, "interrupted while a child JVM ran");
+            return;
+        }
+        if (!left.isEmpty()) {
+            MatrixCell died = left.removeFirst();
+            done.put(
+                    died,
+                    CellRun.failed(
+                            "end of the child JVM running this cell: "
+                                    + (status == -1
+                                            ? "it did not finish in time"
+                                            : "exit status " + status)
+                                    + (status == 134 ? " (SIGABRT: the process aborted)" : "")
+                                    + "; its last output: "
+                                    + String.join(" | ", tail),
+                            mode,
+                            null,
+                            List.of()));
+        }
+    }
+
+    private void failAll(Deque<MatrixCell> left, String reason) {
+        for (MatrixCell cell : left) {
+            done.put(cell, CellRun.failed(reason, null, null, List.of()));
+        }
+        left.clear();
+    }
+
+    private List<String> command(List<MatrixCell> cells, CellMode mode) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        System.getProperties()
+                .stringPropertyNames()
+                .forEach(
+                        key -> {
+                            if (key.startsWith("ai.djl.")
+                                    || key.startsWith("org.slf4j.")
+                                    || key.equals("java.awt.headless")) {
+                                command.add("-D" + key + "=" + System.getProperty(key));
+                            }
+                        });
+        command.add(ChildJvmCellsMain.class.getName());
+        ChildJvmCellsMain.Request request =
+                new ChildJvmCellsMain.Request(
+                        workload.getClass().getName(),
+                        workload.name(),
+                        pluginName,
+                        shortRun,
+                        mode,
+                        gradScaler.getInitScale(),
+                        gradScaler.getGrowthFactor(),
+                        gradScaler.getBackoffFactor(),
+                        gradScaler.getGrowthInterval(),
+                        gradScaler.isFusedKernels(),
+                        cells.stream().map(ChildJvmCellsMain.Cell::of).toList());
+        command.add(GSON.toJson(request));
+        return command;
+    }
+}
