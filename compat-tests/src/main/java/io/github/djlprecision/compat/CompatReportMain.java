@@ -2,6 +2,8 @@ package io.github.djlprecision.compat;
 
 import ai.djl.training.util.ProgressBar;
 
+import io.github.djlprecision.compat.report.CompatReport;
+
 import io.github.djlprecision.scaling.GradScalerConfig;
 
 import java.io.IOException;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.djlprecision.compat.AbstractCompatMatrixTest;
 import io.github.djlprecision.compat.CompatMatrix;
-import io.github.djlprecision.compat.CompatReport;
 import io.github.djlprecision.compat.CompatWorkload;
 import io.github.djlprecision.compat.MatrixResult;
 import io.github.djlprecision.compat.Verdict;
+import io.github.djlprecision.compat.report.CompatReport;
 
 import java.io.IOException;
 import java.nio.file.Files;
