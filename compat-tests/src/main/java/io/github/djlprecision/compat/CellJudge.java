@@ -22,7 +22,15 @@ final class CellJudge {
             if (expected == Verdict.UNSUPPORTED) {
                 if (expectation.get().reason().matcher(message).find()) {
                     return new CellResult(
-                            cell, Verdict.UNSUPPORTED, message, expected, null, null, checks, null);
+                            cell,
+                            Verdict.UNSUPPORTED,
+                            message,
+                            expected,
+                            null,
+                            null,
+                            checks,
+                            null,
+                            false);
                 }
                 return fail(
                         cell,
@@ -37,19 +45,50 @@ final class CellJudge {
                     cell,
                     expected,
                     run,
-                    (expected == null ? "no expectation for this cell; " : "expected PASS, but ")
+                    (expected == null
+                                    ? "no expectation for this cell; "
+                                    : expected == Verdict.FAIL
+                                            ? "expected a known failure, but "
+                                            : "expected PASS, but ")
                             + "refused: "
                             + message);
         }
+        String failure = null;
         if (run.error() != null) {
-            return fail(cell, expected, run, "unexpected " + run.error());
+            failure = "unexpected " + run.error();
+        } else {
+            List<String> failed = new ArrayList<>();
+            checks.stream()
+                    .filter(c -> !c.passed())
+                    .forEach(c -> failed.add(c.name() + " (" + c.detail() + ")"));
+            if (!failed.isEmpty()) {
+                failure = "failed checks: " + String.join("; ", failed);
+            }
         }
-        List<String> failed = new ArrayList<>();
-        checks.stream()
-                .filter(c -> !c.passed())
-                .forEach(c -> failed.add(c.name() + " (" + c.detail() + ")"));
-        if (!failed.isEmpty()) {
-            return fail(cell, expected, run, "failed checks: " + String.join("; ", failed));
+        if (failure != null) {
+            if (expected == Verdict.FAIL) {
+                if (expectation.get().reason().matcher(failure).find()) {
+                    return new CellResult(
+                            cell,
+                            Verdict.FAIL,
+                            failure,
+                            expected,
+                            run.mode(),
+                            run.path(),
+                            checks,
+                            run.metrics(),
+                            true);
+                }
+                return fail(
+                        cell,
+                        expected,
+                        run,
+                        "failed, but not as the table's known failure /"
+                                + expectation.get().reason()
+                                + "/: "
+                                + failure);
+            }
+            return fail(cell, expected, run, failure);
         }
         if (expected == null) {
             return fail(
@@ -72,8 +111,24 @@ final class CellJudge {
                     "ran and passed every check, but the expectation table says UNSUPPORTED: set"
                             + " its row to PASS");
         }
+        if (expected == Verdict.FAIL) {
+            return fail(
+                    cell,
+                    expected,
+                    run,
+                    "ran and passed every check, but the expectation table lists a known failure:"
+                            + " set its row to PASS");
+        }
         return new CellResult(
-                cell, Verdict.PASS, "", expected, run.mode(), run.path(), checks, run.metrics());
+                cell,
+                Verdict.PASS,
+                "",
+                expected,
+                run.mode(),
+                run.path(),
+                checks,
+                run.metrics(),
+                false);
     }
 
     private static CellResult fail(MatrixCell cell, Verdict expected, CellRun run, String reason) {
@@ -85,6 +140,7 @@ final class CellJudge {
                 run.mode(),
                 run.path(),
                 run.checks(),
-                run.metrics());
+                run.metrics(),
+                false);
     }
 }

@@ -15,6 +15,8 @@ import java.util.stream.Collectors;
  * @param path what the plugin says really runs (its {@code getPath()}), or null
  * @param checks every invariant checked, passed or not
  * @param metrics the measurements, or null when the cell did not run
+ * @param knownFailure true for a FAIL that the expectation table lists as a known failure, with a
+ *     matching reason
  */
 public record CellResult(
         MatrixCell cell,
@@ -24,7 +26,8 @@ public record CellResult(
         CellMode mode,
         String path,
         List<Check> checks,
-        CellMetrics metrics) {
+        CellMetrics metrics,
+        boolean knownFailure) {
 
     /**
      * Returns the checks that failed.
@@ -42,6 +45,9 @@ public record CellResult(
      */
     public String describe() {
         StringBuilder text = new StringBuilder(cell.id()).append(": ").append(verdict);
+        if (knownFailure) {
+            text.append(" (known failure)");
+        }
         if (!reason.isEmpty()) {
             text.append(" - ").append(reason);
         }

@@ -67,7 +67,8 @@ class CompatReportTest {
                         CellMode.TRAINING,
                         "fp32",
                         List.of(new Check("parameter dtypes", true, "6 parameters, [float32]")),
-                        metrics(0.30, new float[] {nan, nan, nan, nan}, new boolean[4], 4096));
+                        metrics(0.30, new float[] {nan, nan, nan, nan}, new boolean[4], 4096),
+                        false);
         CellResult half =
                 new CellResult(
                         cell("16-mixed"),
@@ -85,7 +86,8 @@ class CompatReportTest {
                                 0.31,
                                 new float[] {32768f, 32768f, 65536f, 32768f},
                                 new boolean[] {true, false, false, true},
-                                2048));
+                                2048),
+                        false);
         CellResult bf16 =
                 new CellResult(
                         cell("bf16-mixed"),
@@ -99,7 +101,8 @@ class CompatReportTest {
                                         "Linear/Conv layers compute in bfloat16",
                                         false,
                                         "Linear=float32")),
-                        metrics(0.30, new float[] {nan, nan, nan, nan}, new boolean[4], 4096));
+                        metrics(0.30, new float[] {nan, nan, nan, nan}, new boolean[4], 4096),
+                        false);
         CellResult refused =
                 new CellResult(
                         cell("16-true"),
@@ -109,7 +112,8 @@ class CompatReportTest {
                         null,
                         null,
                         List.of(),
-                        null);
+                        null,
+                        false);
         return new MatrixResult(
                 "synthetic",
                 "known results",

@@ -222,6 +222,50 @@ class VerdictTest {
     }
 
     @Test
+    void knownFailureStaysFailButIsMarkedKnownOnlyWhileItFailsAsListed() {
+        Expectations known =
+                Expectations.bundled()
+                        .with(
+                                "PyTorch",
+                                "16-mixed",
+                                "cpu",
+                                new Expectations.Expectation(
+                                        Verdict.FAIL, Pattern.compile("final loss within 0.0 ")));
+        CellResult listed =
+                CompatMatrix.builder(TINY)
+                        .optExpectations(known)
+                        .optLossTolerance("16-mixed", 0)
+                        .build()
+                        .run(HALF_MIXED);
+        assertEquals(Verdict.FAIL, listed.verdict(), listed::describe);
+        assertTrue(listed.knownFailure(), listed::describe);
+
+        CellResult fixed = CompatMatrix.builder(TINY).optExpectations(known).build().run(HALF_MIXED);
+        assertEquals(Verdict.FAIL, fixed.verdict(), fixed::describe);
+        assertFalse(fixed.knownFailure());
+        assertTrue(
+                fixed.reason().endsWith("lists a known failure: set its row to PASS"),
+                fixed.reason());
+
+        Expectations otherReason =
+                known.with(
+                        "PyTorch",
+                        "16-mixed",
+                        "cpu",
+                        new Expectations.Expectation(Verdict.FAIL, Pattern.compile("NaN")));
+        CellResult different =
+                CompatMatrix.builder(TINY)
+                        .optExpectations(otherReason)
+                        .optLossTolerance("16-mixed", 0)
+                        .build()
+                        .run(HALF_MIXED);
+        assertFalse(different.knownFailure());
+        assertTrue(
+                different.reason().startsWith("failed, but not as the table's known failure /NaN/"),
+                different.reason());
+    }
+
+    @Test
     void modelTheBf16GuardRefusesIsUnsupportedWithTheGuardsReason() {
         CompatWorkload withSoftmax =
                 new CompatWorkload() {
