@@ -52,7 +52,8 @@ final class ActivationProbe {
         try (NDManager scope = NDManager.subManagerOf(input.head())) {
             scope.tempAttachAll(input);
             ParameterStore store = new ParameterStore(scope, false);
-            NDList converted = plugin.convertInput(input);
+            // a copy: DJL's recurrent blocks append their zero states to the list they are given
+            NDList converted = plugin.convertInput(new NDList(input));
             try (ForwardContext ignored = plugin.forwardContext(device)) {
                 recorder.forward("", root, store, converted);
             }

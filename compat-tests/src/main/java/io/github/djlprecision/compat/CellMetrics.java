@@ -6,8 +6,10 @@ import java.util.List;
  * What a cell that ran measured. Loss values are means over the data set, evaluated in the cell's
  * precision; per-step arrays have one entry per training step (empty for inference).
  *
- * @param initialLoss the loss over the training set before training
- * @param finalLoss the loss over the training set after training
+ * @param initialLoss the loss over the training set before training; for a short run (see {@link
+ *     CompatMatrix.Builder#optShortRun}) the mean step loss of the first epoch
+ * @param finalLoss the loss over the training set after training; for a short run the mean step
+ *     loss of the last epoch
  * @param referenceLoss the {@code 32-true} run's final loss on the same engine and device, or NaN
  * @param accuracy the value of the evaluator named {@code Accuracy} over the training set after
  *     training, or NaN

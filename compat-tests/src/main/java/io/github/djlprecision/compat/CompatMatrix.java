@@ -38,7 +38,7 @@ public final class CompatMatrix {
 
     static {
         // before any engine query below can load TensorFlow in this JVM
-        TensorFlowCells.prepareProcess();
+        EngineSetup.prepareProcess();
     }
 
     private final CompatWorkload workload;
@@ -70,7 +70,8 @@ public final class CompatMatrix {
         pluginName = builder.pluginName;
         training = new TrainingCell(workload, gradScaler, pluginName, shortRun, builder.progress);
         inference = new InferenceCell(workload, gradScaler, pluginName);
-        tensorFlow = new TensorFlowCells(gradScaler, pluginName);
+        tensorFlow =
+                EngineSetup.TENSORFLOW_CELLS ? new TensorFlowCells(gradScaler, pluginName) : null;
         inChildJvm = builder.inChildJvm;
         children = new ChildJvmCells(workload, gradScaler, pluginName, shortRun);
     }
@@ -136,6 +137,13 @@ public final class CompatMatrix {
     public static Map<String, String> excludedEngines() {
         Map<String, String> excluded = new TreeMap<>();
         for (String name : Engine.getAllEngines()) {
+            if (name.equals(TensorFlowCells.ENGINE) && !EngineSetup.TENSORFLOW_CELLS) {
+                excluded.put(
+                        name,
+                        "its cells need djl-precision-tensorflow on the class path (the engine"
+                                + " takes no DJL Block)");
+                continue;
+            }
             try (NDManager manager = Engine.getEngine(name).newBaseManager(Device.cpu())) {
                 // on the cpu: a default device would ask CUDA, which logs warnings without a GPU;
                 // a pass-through engine creates arrays but throws on any operation
@@ -206,7 +214,8 @@ public final class CompatMatrix {
         if (pluginName != null) {
             text.append("; plugin provider '").append(pluginName).append('\'');
         }
-        if (computeEngines().contains(TensorFlowCells.ENGINE)
+        if (tensorFlow != null
+                && computeEngines().contains(TensorFlowCells.ENGINE)
                 && selection.includesEngine(TensorFlowCells.ENGINE)) {
             text.append("; TensorFlow cells: inference of the ")
                     .append(TinySavedModel.DESCRIPTION)
@@ -270,7 +279,7 @@ public final class CompatMatrix {
         CellRun run;
         if (cell.variant().isReference()) {
             run = reference(cell, mode);
-        } else if (TensorFlowCells.ENGINE.equals(cell.engine())) {
+        } else if (tensorFlow != null && TensorFlowCells.ENGINE.equals(cell.engine())) {
             run = tensorFlow.infer(cell, () -> reference(cell, mode));
         } else {
             run = execute(cell, mode);
@@ -312,7 +321,7 @@ public final class CompatMatrix {
                 reference.id() + mode,
                 key -> {
                     CellRun run =
-                            TensorFlowCells.ENGINE.equals(cell.engine())
+                            tensorFlow != null && TensorFlowCells.ENGINE.equals(cell.engine())
                                     ? tensorFlow.infer(reference, null)
                                     : execute(reference, mode);
                     CellMetrics metrics = run.metrics();
@@ -323,6 +332,16 @@ public final class CompatMatrix {
                                     metrics.withReference(
                                             metrics.finalLoss(), metrics.testAccuracy()));
                 });
+    }
+
+    /**
+     * Returns the compute engines on the class path that can train (DJL's TensorFlow engine, for
+     * one, cannot), by name.
+     *
+     * @return the engines whose cells train the workload
+     */
+    public static List<String> trainingEngines() {
+        return computeEngines().stream().filter(CompatMatrix::canTrain).toList();
     }
 
     /** DJL's inference-only engines (e.g. TensorFlow) refuse to make a gradient collector. */

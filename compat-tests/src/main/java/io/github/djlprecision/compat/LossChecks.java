@@ -24,15 +24,27 @@ final class LossChecks {
                                 "%.4f before training, %.4f after", before.loss(), after.loss())));
     }
 
-    /** A short run (a few steps) must keep the loss finite and not let it grow much. */
-    static void staysFinite(Evaluation before, Evaluation after, List<Check> checks) {
+    /**
+     * A short run (a few steps) must keep every step's loss finite, and its last epoch's mean loss
+     * within {@value #SHORT_RUN_GROWTH} times its first epoch's, over the same batches.
+     */
+    static void staysFinite(StepLog steps, int epochs, List<Check> checks) {
+        boolean finite = true;
+        for (float loss : steps.losses()) {
+            finite &= Float.isFinite(loss);
+        }
+        double first = steps.epochMean(0, epochs);
+        double last = steps.epochMean(epochs - 1, epochs);
         checks.add(
                 new Check(
                         "loss finite, not diverging",
-                        Double.isFinite(after.loss())
-                                && after.loss() <= before.loss() * SHORT_RUN_GROWTH,
+                        finite && last <= first * SHORT_RUN_GROWTH,
                         String.format(
-                                "%.4f before training, %.4f after (at most %.1f x allowed)",
-                                before.loss(), after.loss(), SHORT_RUN_GROWTH)));
+                                "%s; mean step loss %.4f in the first epoch, %.4f in the last"
+                                        + " (at most %.1f x allowed)",
+                                finite ? "every step finite" : "a step's loss is not finite",
+                                first,
+                                last,
+                                SHORT_RUN_GROWTH)));
     }
 }

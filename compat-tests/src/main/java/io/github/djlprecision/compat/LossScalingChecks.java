@@ -26,11 +26,15 @@ final class LossScalingChecks {
     private LossScalingChecks() {}
 
     /**
-     * Every step's scale follows GradScaler's rule from the initial scale; without loss scaling,
-     * no step reports a scale or skips.
+     * Every step's scale follows GradScaler's rule from the initial scale, and most steps apply
+     * (in a short run: the last one); without loss scaling, no step reports a scale or skips.
      */
     static void trajectory(
-            GradScalerConfig config, PrecisionVariant variant, StepLog steps, List<Check> checks) {
+            GradScalerConfig config,
+            PrecisionVariant variant,
+            StepLog steps,
+            boolean shortRun,
+            List<Check> checks) {
         int skipped = steps.skippedCount();
         if (!variant.usesLossScaling()) {
             boolean noScale = true;
@@ -74,6 +78,21 @@ final class LossScalingChecks {
                                         + " over "
                                         + steps.count()
                                         + " steps"));
+        if (shortRun) {
+            // the scaler starts high and backs off: in a few steps most may be skipped, as with
+            // torch's GradScaler, but once it has settled a step must apply
+            boolean lastApplied = steps.count() > 0 && !steps.skipped(steps.count() - 1);
+            checks.add(
+                    new Check(
+                            "the last step applies",
+                            lastApplied,
+                            skipped
+                                    + " of "
+                                    + steps.count()
+                                    + " steps skipped (inf/NaN gradients), the last one "
+                                    + (lastApplied ? "applied" : "skipped")));
+            return;
+        }
         checks.add(
                 new Check(
                         "most steps apply",
@@ -90,7 +109,9 @@ final class LossScalingChecks {
         if (!x.getDataType().isFloating()) {
             return;
         }
-        float[] before = weights(trainer.getModel().getBlock());
+        Block block = trainer.getModel().getBlock();
+        float[] before = weights(block, true);
+        float[] statisticsBefore = weights(block, false);
         float scale = trainer.getLastOutcome().orElseThrow().lossScale();
         long skippedBefore = trainer.getSkippedSteps();
         NDArray poisoned = x.duplicate();
@@ -101,7 +122,10 @@ final class LossScalingChecks {
         StepOutcome outcome = trainer.getLastOutcome().orElseThrow();
         float expectedScale =
                 scale * trainer.getPrecisionConfig().getGradScaler().getBackoffFactor();
-        boolean unchanged = Arrays.equals(before, weights(trainer.getModel().getBlock()));
+        boolean unchanged = Arrays.equals(before, weights(block, true));
+        // as in PyTorch: a skipped step leaves the trainable weights alone, but normalisation
+        // layers update their running statistics in the forward pass, inf input or not
+        boolean statisticsMoved = !Arrays.equals(statisticsBefore, weights(block, false));
         boolean ok =
                 !outcome.applied()
                         && trainer.getSkippedSteps() == skippedBefore + 1
@@ -112,18 +136,26 @@ final class LossScalingChecks {
                         "an inf input skips the step",
                         ok,
                         String.format(
-                                "applied=%s, weights %s, scale %s -> %s (expected %s)",
+                                "applied=%s, trainable weights %s, scale %s -> %s (expected %s)%s",
                                 outcome.applied(),
                                 unchanged ? "unchanged" : "CHANGED",
                                 scale,
                                 outcome.lossScale(),
-                                expectedScale)));
+                                expectedScale,
+                                statisticsMoved
+                                        ? "; running statistics updated by the forward pass, as"
+                                                + " in PyTorch"
+                                        : "")));
     }
 
-    private static float[] weights(Block block) {
+    /** The values of the trainable parameters, or of the others (running statistics). */
+    private static float[] weights(Block block, boolean trainable) {
         List<float[]> parts = new ArrayList<>();
         int total = 0;
         for (Parameter parameter : block.getParameters().values()) {
+            if (parameter.requiresGradient() != trainable) {
+                continue;
+            }
             try (NDArray wide = parameter.getArray().toType(DataType.FLOAT32, true)) {
                 float[] values = wide.toFloatArray();
                 parts.add(values);

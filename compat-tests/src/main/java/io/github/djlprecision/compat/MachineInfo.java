@@ -76,6 +76,8 @@ public record MachineInfo(
      * @return the description
      */
     public static MachineInfo collect() {
+        // asking engines for their versions loads them: set the process up for the matrix first
+        EngineSetup.prepareProcess();
         Map<String, String> cpu = firstProcessor();
         Map<String, String> engines = new LinkedHashMap<>();
         for (String name : new TreeSet<>(Engine.getAllEngines())) {

@@ -62,6 +62,25 @@ final class StepLog {
         return Arrays.copyOf(skipped, count);
     }
 
+    /**
+     * Returns the mean training loss over one epoch's steps.
+     *
+     * @param epoch the epoch, from 0
+     * @param epochs how many epochs the log holds, each with the same number of steps
+     * @return the mean, NaN if a loss was NaN, or without steps
+     */
+    double epochMean(int epoch, int epochs) {
+        int perEpoch = count / epochs;
+        if (perEpoch == 0) {
+            return Double.NaN;
+        }
+        double sum = 0;
+        for (int i = epoch * perEpoch; i < (epoch + 1) * perEpoch; i++) {
+            sum += losses[i];
+        }
+        return sum / perEpoch;
+    }
+
     /** The median step time, leaving out the first step (allocation and native warm-up). */
     double medianMillis() {
         if (count == 0) {

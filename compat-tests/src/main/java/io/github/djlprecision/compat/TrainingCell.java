@@ -93,19 +93,27 @@ final class TrainingCell {
                         return CellRun.stopped(CellMode.TRAINING, path, checks);
                     }
                 }
-                Evaluation before = evaluate(trainer, dataset);
-                StepLog steps = train(trainer, dataset, variant, before.batches(), checks);
-                Evaluation after = evaluate(trainer, dataset);
+                // a short run is judged on its training steps: evaluation mode would use
+                // normalisation statistics that a few steps have not yet settled
+                Evaluation before = shortRun ? null : evaluate(trainer, dataset);
+                StepLog steps = train(trainer, dataset, variant, countBatches(trainer, dataset), checks);
+                Evaluation after;
                 if (shortRun) {
-                    LossChecks.staysFinite(before, after, checks);
+                    after = null;
+                    LossChecks.staysFinite(steps, workload.epochs(), checks);
                 } else {
+                    after = evaluate(trainer, dataset);
                     LossChecks.decreases(before, after, checks);
                 }
                 Dataset testSet = workload.testSet(dataManager);
                 double testAccuracy =
                         testSet == null ? Double.NaN : evaluate(trainer, testSet).accuracy();
                 LossScalingChecks.trajectory(
-                        trainer.getPrecisionConfig().getGradScaler(), variant, steps, checks);
+                        trainer.getPrecisionConfig().getGradScaler(),
+                        variant,
+                        steps,
+                        shortRun,
+                        checks);
                 if (variant.usesLossScaling()) {
                     try (Batch first = trainer.iterateDataset(dataset).iterator().next()) {
                         LossScalingChecks.overflowIsSkipped(trainer, first, checks);
@@ -113,10 +121,12 @@ final class TrainingCell {
                 }
                 CellMetrics metrics =
                         new CellMetrics(
-                                before.loss(),
-                                after.loss(),
+                                shortRun ? steps.epochMean(0, workload.epochs()) : before.loss(),
+                                shortRun
+                                        ? steps.epochMean(workload.epochs() - 1, workload.epochs())
+                                        : after.loss(),
                                 Double.NaN,
-                                after.accuracy(),
+                                shortRun ? Double.NaN : after.accuracy(),
                                 testAccuracy,
                                 Double.NaN,
                                 steps.skippedCount(),
@@ -175,6 +185,16 @@ final class TrainingCell {
             progress.end();
         }
         return steps;
+    }
+
+    private static int countBatches(PrecisionTrainer trainer, Dataset dataset)
+            throws IOException, TranslateException {
+        int batches = 0;
+        for (Batch batch : trainer.iterateDataset(dataset)) {
+            batch.close();
+            batches++;
+        }
+        return batches;
     }
 
     private static Evaluation evaluate(PrecisionTrainer trainer, Dataset dataset)
