@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -65,6 +66,17 @@ public final class CompatReport {
         Path html = directory.resolve(HTML);
         Files.writeString(html, HtmlReport.render(contents, plots), StandardCharsets.UTF_8);
         return html;
+    }
+
+    /**
+     * Returns the test accuracy per precision of workloads with a test set, as Markdown: each
+     * workload's accuracy and its difference to {@code 32-true}.
+     *
+     * @param workloads the workloads' results
+     * @return a Markdown table
+     */
+    public static String accuracyTable(List<MatrixResult> workloads) {
+        return MarkdownReport.render(ReportTables.accuracy(workloads));
     }
 
     /**

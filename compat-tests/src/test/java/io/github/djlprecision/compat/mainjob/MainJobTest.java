@@ -1,4 +1,4 @@
-package io.github.djlprecision.compat;
+package io.github.djlprecision.compat.mainjob;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,15 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The report command's exit status, as CI sees it. Refused cells need no training: fast. */
-class CompatReportMainTest {
+/** The main job's exit status and output, as CI sees them. Refused cells need no training: fast. */
+class MainJobTest {
 
     private static final String REFUSED = "--precisions=bf16-true";
 
     private static int run(StringBuilder output, String... args) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int status =
-                CompatReportMain.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        int status = MainJob.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         output.append(bytes.toString(StandardCharsets.UTF_8));
         return status;
     }
@@ -31,14 +30,19 @@ class CompatReportMainTest {
     @Test
     void exitsZeroWhenEveryCellIsAsExpected(@TempDir Path dir) {
         StringBuilder out = new StringBuilder();
-        assertEquals(0, run(out, REFUSED, "--devices=cpu", "--out=" + dir), out.toString());
-        // one cell per engine: PyTorch's and TensorFlow's refusals, each with its own reason
-        assertTrue(out.toString().contains("0 PASS, 2 UNSUPPORTED, 0 FAIL"), out.toString());
-        assertTrue(
-                out.toString().contains("UNSUPPORTED  TensorFlow / bf16-true / cpu(): Precision"),
+        assertEquals(
+                0,
+                run(out, REFUSED, "--devices=cpu", "--architectures=lenet,lstm", "--out=" + dir),
                 out.toString());
+        // a section line each: both digits models, TensorFlow's refusal, two architectures
+        assertTrue(out.toString().contains("digits-cnn        1 cells: 0 PASS, 1 UNSUPPORTED"), out.toString());
+        assertTrue(out.toString().contains("tensorflow        1 cells: 0 PASS, 1 UNSUPPORTED"), out.toString());
+        assertTrue(out.toString().contains("architectures     2 cells: 0 PASS, 2 UNSUPPORTED"), out.toString());
+        assertTrue(out.toString().endsWith("0 PASS, 5 UNSUPPORTED, 0 FAIL\n"), out.toString());
         assertTrue(Files.exists(dir.resolve(CompatReport.MARKDOWN)));
         assertTrue(Files.exists(dir.resolve(CompatReport.HTML)));
+        // a log gets a few lines, not one per step or percent
+        assertTrue(out.toString().lines().count() < 20, out.toString());
     }
 
     @Test
@@ -52,19 +56,20 @@ class CompatReportMainTest {
                 run(
                         out,
                         "--engines=PyTorch",
-                        "--precisions=bf16-true",
+                        REFUSED,
                         "--devices=cpu",
+                        "--architectures=none",
                         "--expectations=" + table,
                         "--out=" + dir));
         assertTrue(
                 out.toString()
                         .contains(
-                                "FAIL         PyTorch / bf16-true / cpu(): expected PASS, but"
-                                    + " refused"),
+                                "FAIL digits-cnn PyTorch / bf16-true / cpu(): expected PASS, but"
+                                        + " refused"),
                 out.toString());
         assertTrue(
                 Files.readString(dir.resolve(CompatReport.MARKDOWN))
-                        .contains("**0 PASS, 0 UNSUPPORTED, 1 FAIL**"));
+                        .contains("**0 PASS, 0 UNSUPPORTED, 2 FAIL**"));
     }
 
     @Test
@@ -73,7 +78,10 @@ class CompatReportMainTest {
         assertEquals(2, run(out, "--precisions=17-true"));
         assertTrue(out.toString().contains("Unknown precision '17-true'"), out.toString());
         assertEquals(2, run(out, "16-mixed"));
-        assertEquals(2, run(out, "--engines=NoSuchEngine"));
+        assertTrue(out.toString().contains("Unmatched argument"), out.toString());
+        assertEquals(2, run(out, "--architectures=resnet19"));
+        assertTrue(out.toString().contains("Unknown architecture 'resnet19'"), out.toString());
+        assertEquals(2, run(out, "--engines=NoSuchEngine", "--architectures=none"));
         assertTrue(
                 out.toString().contains("The selection matches no cell on this machine."),
                 out.toString());
