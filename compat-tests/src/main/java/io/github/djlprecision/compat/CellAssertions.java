@@ -12,14 +12,13 @@ public final class CellAssertions {
     private CellAssertions() {}
 
     /**
-     * Passes for a PASS with every check held or an UNSUPPORTED the table expects; skips (aborts)
-     * a known failure that fails as the table lists it; fails otherwise, describing the cell.
+     * Passes for a PASS with every check held or an UNSUPPORTED the table expects; skips (aborts) a
+     * known failure that fails as the table lists it; fails otherwise, describing the cell.
      *
      * @param result the cell's result
      */
     public static void assertAsExpected(CellResult result) {
-        Assumptions.assumeFalse(
-                result.knownFailure(), () -> "known failure: " + result.describe());
+        Assumptions.assumeFalse(result.knownFailure(), () -> "known failure: " + result.describe());
         assertNotEquals(Verdict.FAIL, result.verdict(), result::describe);
         assertEquals(result.expected(), result.verdict(), result::describe);
         if (result.verdict() == Verdict.PASS) {

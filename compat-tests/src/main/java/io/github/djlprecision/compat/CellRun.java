@@ -29,7 +29,8 @@ record CellRun(
     }
 
     static CellRun failed(Exception error, CellMode mode, String path, List<Check> checks) {
-        return failed(error.getClass().getSimpleName() + ": " + error.getMessage(), mode, path, checks);
+        return failed(
+                error.getClass().getSimpleName() + ": " + error.getMessage(), mode, path, checks);
     }
 
     static CellRun failed(String error, CellMode mode, String path, List<Check> checks) {

@@ -68,7 +68,8 @@ public final class ChildJvmCellsMain {
                 ChildJvmCells.rebuild(request.workloadClass(), request.workloadName());
         GradScalerConfig gradScaler = request.gradScaler();
         TrainingCell training =
-                new TrainingCell(workload, gradScaler, request.pluginName(), request.shortRun(), null);
+                new TrainingCell(
+                        workload, gradScaler, request.pluginName(), request.shortRun(), null);
         InferenceCell inference = new InferenceCell(workload, gradScaler, request.pluginName());
         for (Cell cell : request.cells()) {
             MatrixCell matrixCell = cell.toCell();

@@ -225,16 +225,18 @@ public final class CompatMatrix {
                     .append(" x max|y| of 32-true");
         }
         text.append("; loss scaling ").append(gradScaler);
-        if (!shortRun) {
-            text.append("; loss tolerance vs 32-true:");
-            appendTolerances(text, this::lossTolerance);
-        }
         boolean tested =
                 cellResults.stream()
-                        .anyMatch(r -> r.metrics() != null && !Double.isNaN(r.metrics().testAccuracy()));
+                        .anyMatch(
+                                r ->
+                                        r.metrics() != null
+                                                && !Double.isNaN(r.metrics().testAccuracy()));
         if (!shortRun && tested) {
             text.append("; test accuracy tolerance vs 32-true:");
             appendTolerances(text, this::accuracyTolerance);
+        } else if (!shortRun) {
+            text.append("; loss tolerance vs 32-true:");
+            appendTolerances(text, this::lossTolerance);
         }
         return text.toString();
     }
@@ -269,8 +271,7 @@ public final class CompatMatrix {
      * @return the tolerance set on the builder, or the variant's default
      */
     public double accuracyTolerance(PrecisionVariant variant) {
-        return accuracyTolerances.getOrDefault(
-                variant.label(), variant.defaultAccuracyTolerance());
+        return accuracyTolerances.getOrDefault(variant.label(), variant.defaultAccuracyTolerance());
     }
 
     private CellResult runAndJudge(MatrixCell cell) {

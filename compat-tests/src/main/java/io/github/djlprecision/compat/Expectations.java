@@ -24,9 +24,9 @@ import java.util.regex.Pattern;
  * PrecisionVariant#label()}), device type ({@code cpu} or {@code gpu}), {@code PASS}, {@code
  * UNSUPPORTED} or {@code FAIL}, and for {@code UNSUPPORTED} a regular expression the refusal's
  * message must contain. A {@code FAIL} row records a known failure (a bug being fixed): the cell
- * stays FAIL in reports, but a test of it is skipped while it fails with a reason matching the row's
- * regular expression, and fails once the cell passes, so that the row is set to {@code PASS}. {@code
- * #} starts a comment.
+ * stays FAIL in reports, but a test of it is skipped while it fails with a reason matching the
+ * row's regular expression, and fails once the cell passes, so that the row is set to {@code
+ * PASS}. {@code #} starts a comment.
  */
 public final class Expectations {
 

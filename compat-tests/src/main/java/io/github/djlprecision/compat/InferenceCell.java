@@ -24,8 +24,8 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * Runs the workload's model forward only, with weights as initialized, in one cell's precision:
- * for engines that cannot train, or when the matrix is asked for inference only.
+ * Runs the workload's model forward only, with weights as initialized, in one cell's precision: for
+ * engines that cannot train, or when the matrix is asked for inference only.
  */
 final class InferenceCell {
 
@@ -87,7 +87,8 @@ final class InferenceCell {
                 try (Batch first = dataset.getData(dataManager).iterator().next()) {
                     probe = ActivationProbe.run(block, plugin, device, first.getData(), variant);
                     DtypeChecks.layers(probe, variant, checks);
-                    if (!DtypeChecks.output(forward.apply(first.getData()).head(), variant, checks)) {
+                    if (!DtypeChecks.output(
+                            forward.apply(first.getData()).head(), variant, checks)) {
                         return CellRun.stopped(CellMode.INFERENCE, path, checks);
                     }
                 }

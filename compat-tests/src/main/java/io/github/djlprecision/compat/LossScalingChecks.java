@@ -26,8 +26,8 @@ final class LossScalingChecks {
     private LossScalingChecks() {}
 
     /**
-     * Every step's scale follows GradScaler's rule from the initial scale, and most steps apply
-     * (in a short run: the last one); without loss scaling, no step reports a scale or skips.
+     * Every step's scale follows GradScaler's rule from the initial scale, and most steps apply (in
+     * a short run: the last one); without loss scaling, no step reports a scale or skips.
      */
     static void trajectory(
             GradScalerConfig config,

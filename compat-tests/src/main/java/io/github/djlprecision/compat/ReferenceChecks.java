@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * Compares a cell with the {@code 32-true} run on the same engine and device: test accuracy (for
  * workloads with a test set) or else final training loss within tolerance, activation and parameter
- * memory in the ratio the data types imply.
- * Runs in the matrix's own JVM, also for cells that ran in a child JVM.
+ * memory in the ratio the data types imply. Runs in the matrix's own JVM, also for cells that ran
+ * in a child JVM.
  */
 final class ReferenceChecks {
 

@@ -114,7 +114,10 @@ final class TensorFlowCells {
             created =
                     PrecisionPlugins.create(
                             new PluginRequest(
-                                    ENGINE, cell.device(), config, PluginRequest.Purpose.INFERENCE));
+                                    ENGINE,
+                                    cell.device(),
+                                    config,
+                                    PluginRequest.Purpose.INFERENCE));
         } catch (UnsupportedPrecisionException e) {
             return new CellRun(e.getMessage(), null, null, null, checks, null, 0);
         }
@@ -141,7 +144,9 @@ final class TensorFlowCells {
             TensorFlowPrecisionPlugin plugin,
             Supplier<CellRun> referenceRun,
             List<Check> checks)
-            throws IOException, ModelNotFoundException, MalformedModelException,
+            throws IOException,
+                    ModelNotFoundException,
+                    MalformedModelException,
                     TranslateException {
         Precision precision = cell.variant().precision();
         Criteria<NDList, NDList> criteria =
@@ -169,8 +174,7 @@ final class TensorFlowCells {
                                     ? report.toString()
                                     : String.join(" ", report.getProblems())));
             NDList input =
-                    new NDList(
-                            manager.create(TinySavedModel.input(), TinySavedModel.inputShape()));
+                    new NDList(manager.create(TinySavedModel.input(), TinySavedModel.inputShape()));
             long[] nanos = new long[TIMED_RUNS];
             NDArray y = null;
             for (int i = 0; i < TIMED_RUNS; i++) {
@@ -232,15 +236,12 @@ final class TensorFlowCells {
                                     ENGINE, cell.device(), config, PluginRequest.Purpose.TRAINING));
             String path = plugin.getPath();
             plugin.close();
-            return new Check(
-                    "training refused", false, "a training plugin was created: " + path);
+            return new Check("training refused", false, "a training plugin was created: " + path);
         } catch (UnsupportedPrecisionException e) {
             String message = e.getMessage();
             boolean designed =
                     message.startsWith(
-                                    "Cannot train in '"
-                                            + precision
-                                            + "' on the TensorFlow engine")
+                                    "Cannot train in '" + precision + "' on the TensorFlow engine")
                             && message.contains("inference-only");
             return new Check("training refused", designed, message);
         }

@@ -96,7 +96,8 @@ final class TrainingCell {
                 // a short run is judged on its training steps: evaluation mode would use
                 // normalisation statistics that a few steps have not yet settled
                 Evaluation before = shortRun ? null : evaluate(trainer, dataset);
-                StepLog steps = train(trainer, dataset, variant, countBatches(trainer, dataset), checks);
+                StepLog steps =
+                        train(trainer, dataset, variant, countBatches(trainer, dataset), checks);
                 Evaluation after;
                 if (shortRun) {
                     after = null;
@@ -173,7 +174,9 @@ final class TrainingCell {
                                     batch.getData(),
                                     batch.getLabels(),
                                     steps.count() == 0
-                                            ? t -> DtypeChecks.gradients(t.getModel().getBlock(), checks)
+                                            ? t ->
+                                                    DtypeChecks.gradients(
+                                                            t.getModel().getBlock(), checks)
                                             : null));
                 }
                 if (progress != null) {

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Set;
 
-/** Cells in a child JVM: an abort there is a FAIL here, and a cell that runs gives the same checks. */
+/**
+ * Cells in a child JVM: an abort there is a FAIL here, and a cell that runs gives the same checks.
+ */
 class ChildJvmCellsTest {
 
     private static MatrixCell cell(String variant) {
@@ -45,7 +47,8 @@ class ChildJvmCellsTest {
 
     @Test
     void cellInAChildJvmIsCheckedAsInThisOne() {
-        CellResult here = CompatMatrix.builder(new SmallMlpWorkload()).build().run(cell("bf16-mixed"));
+        CellResult here =
+                CompatMatrix.builder(new SmallMlpWorkload()).build().run(cell("bf16-mixed"));
         CellResult there =
                 CompatMatrix.builder(new SmallMlpWorkload())
                         .optSelection(Selection.parse("PyTorch", "bf16-mixed", "cpu"))
@@ -62,7 +65,9 @@ class ChildJvmCellsTest {
                         .map(Check::name)
                         .toList()
                         .containsAll(
-                                Set.of("final loss within 0.06 of 32-true", "parameter memory vs 32-true")),
+                                Set.of(
+                                        "final loss within 0.06 of 32-true",
+                                        "parameter memory vs 32-true")),
                 there::describe);
     }
 
@@ -83,6 +88,8 @@ class ChildJvmCellsTest {
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> CompatMatrix.builder(MlpWorkload.small()).optChildJvm(c -> true));
-        assertTrue(error.getMessage().contains("public constructor taking its name"), error.getMessage());
+        assertTrue(
+                error.getMessage().contains("public constructor taking its name"),
+                error.getMessage());
     }
 }

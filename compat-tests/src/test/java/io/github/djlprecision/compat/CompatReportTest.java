@@ -144,7 +144,7 @@ class CompatReportTest {
         assertTrue(
                 md.contains(
                         "| PyTorch | cpu() | 16-mixed | PASS | training | 0.3100 | +0.0100 | 0.900"
-                            + " | 2 | 32768 | 2.50 | 2208 | 2048 |"),
+                                + " | 2 | 32768 | 2.50 | 2208 | 2048 |"),
                 md);
         assertTrue(
                 md.contains("failed checks: <dtype> \\| mismatch"),
@@ -152,8 +152,11 @@ class CompatReportTest {
         assertTrue(
                 md.contains("- **FAILED** Linear/Conv layers compute in bfloat16: Linear=float32"),
                 md);
-        assertTrue(md.contains(
-                        "![Training loss per step: 32-true, then each precision minus 32-true](loss.png)"), md);
+        assertTrue(
+                md.contains(
+                        "![Training loss per step: 32-true, then each precision minus"
+                            + " 32-true](loss.png)"),
+                md);
         assertTrue(md.contains("![Loss scale per step, skipped steps marked](loss-scale.png)"), md);
         assertTrue(md.contains("**16-bit CPU features**"), md);
         assertTrue(md.contains("**engines not in the matrix**: RPC: not a compute engine"), md);
@@ -173,12 +176,12 @@ class CompatReportTest {
         assertTrue(
                 page.contains(
                         "<td class=\"FAIL\" title=\"failed checks: &lt;dtype&gt; |"
-                            + " mismatch\">FAIL</td>"),
+                                + " mismatch\">FAIL</td>"),
                 page);
         assertTrue(
                 page.contains(
                         "<td class=\"UNSUPPORTED\" title=\"Precision '16-true' is not yet"
-                            + " supported"),
+                                + " supported"),
                 page);
         for (String png : List.of("loss.png", "loss-scale.png", "memory.png")) {
             BufferedImage image = ImageIO.read(dir.resolve(png).toFile());

@@ -25,9 +25,7 @@ class ExpectationsTest {
                 // only bf16-true is refused: DJL cannot hold bf16 parameters
                 boolean refused = variant.label().equals("bf16-true");
                 assertEquals(
-                        refused ? Verdict.UNSUPPORTED : Verdict.PASS,
-                        row.verdict(),
-                        cell.id());
+                        refused ? Verdict.UNSUPPORTED : Verdict.PASS, row.verdict(), cell.id());
             }
         }
         assertEquals(40, table.size());
@@ -45,8 +43,11 @@ class ExpectationsTest {
                 // bf16's rewrite converts CPU ops, fp16's runs on GPUs; no other path exists
                 boolean passes =
                         variant.label().equals("32-true")
-                                || variant.label().equals(
-                                        deviceType.equals("cpu") ? "bf16-mixed" : "16-mixed");
+                                || variant.label()
+                                        .equals(
+                                                deviceType.equals("cpu")
+                                                        ? "bf16-mixed"
+                                                        : "16-mixed");
                 assertEquals(passes ? Verdict.PASS : Verdict.UNSUPPORTED, row.verdict(), cell.id());
             }
         }
@@ -83,7 +84,8 @@ class ExpectationsTest {
 
     @Test
     void malformedRowsNameTheirLine() {
-        assertRejected("PyTorch 16-mixed cpu FAIL", "line 2", "a FAIL row (a known failure) the pattern");
+        assertRejected(
+                "PyTorch 16-mixed cpu FAIL", "line 2", "a FAIL row (a known failure) the pattern");
         assertRejected(
                 "PyTorch 16-true cpu UNSUPPORTED",
                 "line 2",

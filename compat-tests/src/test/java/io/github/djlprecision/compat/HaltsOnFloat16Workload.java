@@ -11,9 +11,9 @@ import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.Dataset;
 
 /**
- * A small MLP with a block that terminates the JVM (exit status 134, as a native abort) when float16
- * reaches it: a controlled stand-in for DJL calls that abort the process on a 16-bit type. It has
- * a public constructor without arguments, so the matrix can rebuild it in a child JVM.
+ * A small MLP with a block that terminates the JVM (exit status 134, as a native abort) when
+ * float16 reaches it: a controlled stand-in for DJL calls that abort the process on a 16-bit type.
+ * It has a public constructor without arguments, so the matrix can rebuild it in a child JVM.
  */
 public final class HaltsOnFloat16Workload implements CompatWorkload {
 

@@ -34,6 +34,7 @@ class VerdictTest {
 
     private static final MatrixCell BF16_MIXED = cell("bf16-mixed");
     private static final MatrixCell HALF_MIXED = cell("16-mixed");
+
     /** Still refused on PyTorch (DJL cannot hold bf16 parameters): the example of a refusal. */
     private static final MatrixCell BF16_TRUE = cell("bf16-true");
 
@@ -132,7 +133,7 @@ class VerdictTest {
                                                 && c.name()
                                                         .equals(
                                                                 "Linear/Conv layers compute in"
-                                                                    + " bfloat16")),
+                                                                        + " bfloat16")),
                 result::describe);
         assertNull(result.metrics());
     }
@@ -174,8 +175,8 @@ class VerdictTest {
                 result.reason()
                         .startsWith(
                                 "refused, but not with the designed error: expected /needs a GPU/,"
-                                    + " got: bf16-true is not supported on DJL's PyTorch"
-                                    + " engine"),
+                                        + " got: bf16-true is not supported on DJL's PyTorch"
+                                        + " engine"),
                 result.reason());
         assertNull(result.metrics());
     }
@@ -240,7 +241,8 @@ class VerdictTest {
         assertEquals(Verdict.FAIL, listed.verdict(), listed::describe);
         assertTrue(listed.knownFailure(), listed::describe);
 
-        CellResult fixed = CompatMatrix.builder(TINY).optExpectations(known).build().run(HALF_MIXED);
+        CellResult fixed =
+                CompatMatrix.builder(TINY).optExpectations(known).build().run(HALF_MIXED);
         assertEquals(Verdict.FAIL, fixed.verdict(), fixed::describe);
         assertFalse(fixed.knownFailure());
         assertTrue(
@@ -305,7 +307,7 @@ class VerdictTest {
         Pattern guard =
                 Pattern.compile(
                         "LambdaBlock 'softmax'\\): custom lambdas may call DJL operations that"
-                            + " abort the JVM on bfloat16");
+                                + " abort the JVM on bfloat16");
         Expectations table =
                 Expectations.bundled()
                         .with(

@@ -35,8 +35,8 @@ import java.util.function.Supplier;
 /**
  * The architecture axis of the compatibility matrix: DJL's basic model zoo ({@code
  * ai.djl.basicmodelzoo.cv.classification}), recurrent, embedding and attention blocks, each built
- * as a digit classifier at the smallest input size its builder accepts, with few channels where
- * the builder allows.
+ * as a digit classifier at the smallest input size its builder accepts, with few channels where the
+ * builder allows.
  */
 public enum Architecture {
 
@@ -49,10 +49,7 @@ public enum Architecture {
     ALEXNET(
             "AlexNet (8, 16, 16, 16, 16, 64, 64 channels)",
             DigitsInput.image(9),
-            () ->
-                    AlexNet.builder()
-                            .setNumChannels(new int[] {8, 16, 16, 16, 16, 64, 64})
-                            .build()),
+            () -> AlexNet.builder().setNumChannels(new int[] {8, 16, 16, 16, 16, 64, 64}).build()),
     /** VGG-11-style: five blocks of 3x3 convolutions and 2x2 pooling need 32x32. */
     VGG_STYLE(
             "VGG-11 layout (8, 16, 2x16, 2x32, 2x32 channels; DJL's 4096-unit dense layers)",

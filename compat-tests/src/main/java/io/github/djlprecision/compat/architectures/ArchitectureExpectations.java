@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * The expectations of the architecture axis: the bundled table, overridden per architecture by
- * {@code architectures.tsv} next to this class (the one place to update when a block starts
- * running in a precision).
+ * {@code architectures.tsv} next to this class (the one place to update when a block starts running
+ * in a precision).
  */
 public final class ArchitectureExpectations {
 
@@ -98,7 +98,10 @@ public final class ArchitectureExpectations {
             Verdict verdict = Verdict.valueOf(fields[3]);
             Pattern reason = fields.length == 5 ? Pattern.compile(fields[4]) : null;
             return new Row(
-                    architectures, variants, devices, new Expectations.Expectation(verdict, reason));
+                    architectures,
+                    variants,
+                    devices,
+                    new Expectations.Expectation(verdict, reason));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     TABLE + ", line " + number + " '" + text + "': " + e.getMessage(), e);

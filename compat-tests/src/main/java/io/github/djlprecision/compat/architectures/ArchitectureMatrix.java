@@ -16,9 +16,9 @@ import java.util.Set;
  * engine trains a DJL {@code Block}, so only its cells run.
  *
  * <p>Loss scaling starts at {@value #INIT_SCALE} rather than GradScaler's 65536: from 65536 the
- * scaler needs several skipped steps to back off to a scale deep networks fit in, more than a
- * short run has (ResNet-18 skipped its first 5). The backing off itself is checked on the digits and
- * the blob MLP.
+ * scaler needs several skipped steps to back off to a scale deep networks fit in, more than a short
+ * run has (ResNet-18 skipped its first 5). The backing off itself is checked on the digits and the
+ * blob MLP.
  */
 public final class ArchitectureMatrix {
 
@@ -38,7 +38,8 @@ public final class ArchitectureMatrix {
      * @param progress shows each cell's steps, or null
      * @return the matrix, nothing run yet
      */
-    public static CompatMatrix of(Architecture architecture, Selection selection, Progress progress) {
+    public static CompatMatrix of(
+            Architecture architecture, Selection selection, Progress progress) {
         Selection pytorch =
                 new Selection(Set.of(ENGINE), selection.variants(), selection.deviceTypes());
         return CompatMatrix.builder(new ArchitectureWorkload(architecture.id()))

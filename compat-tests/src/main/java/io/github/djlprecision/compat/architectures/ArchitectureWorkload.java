@@ -11,11 +11,11 @@ import io.github.djlprecision.compat.CompatWorkload;
 import io.github.djlprecision.compat.digits.DigitsWorkload;
 
 /**
- * One architecture of the matrix's architecture axis, trained for a few steps on the digits: {@value
- * #STEPS_PER_EPOCH} batches of two images (four for ResNet-50; LibTorch's CPU float16 convolutions
- * are reference kernels, and the axis has 150 cells), {@value #EPOCHS} epochs. Enough to see that
- * forward, backward and the optimizer step run in the precision, with the data types each needs;
- * too short to compare losses between precisions.
+ * One architecture of the matrix's architecture axis, trained for a few steps on the digits:
+ * {@value #STEPS_PER_EPOCH} batches of two images (four for ResNet-50; LibTorch's CPU float16
+ * convolutions are reference kernels, and the axis has 150 cells), {@value #EPOCHS} epochs. Enough
+ * to see that forward, backward and the optimizer step run in the precision, with the data types
+ * each needs; too short to compare losses between precisions.
  *
  * <p>It has a constructor taking its name, so that the matrix can rebuild it in a child JVM.
  */

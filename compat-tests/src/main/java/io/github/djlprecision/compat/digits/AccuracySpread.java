@@ -57,20 +57,25 @@ public final class AccuracySpread {
                 }
                 line.append(
                         String.format(
-                                Locale.ROOT, "  %s %.4f (%s)", cell.variant(), accuracy, result.verdict()));
+                                Locale.ROOT,
+                                "  %s %.4f (%s)",
+                                cell.variant(),
+                                accuracy,
+                                result.verdict()));
             }
             System.out.println(line);
         }
-        double mean = reference.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        double mean =
+                reference.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         double variance =
                 reference.stream().mapToDouble(a -> (a - mean) * (a - mean)).sum()
                         / (reference.size() - 1);
         double sd = Math.sqrt(variance);
         System.out.printf(
                 Locale.ROOT,
-                "%s 32-true test accuracy over %d seeds: mean %.4f, sd %.4f, min %.4f, max %.4f;"
-                        + " 3 x sqrt(2) x sd = %.4f; largest same-seed gap of 16-mixed/bf16-mixed to"
-                        + " 32-true %.4f%n",
+                "%s 32-true test accuracy over %d seeds: mean %.4f, sd %.4f, min %.4f, max %.4f; 3"
+                    + " x sqrt(2) x sd = %.4f; largest same-seed gap of 16-mixed/bf16-mixed to"
+                    + " 32-true %.4f%n",
                 name,
                 reference.size(),
                 mean,

@@ -7,7 +7,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -38,11 +37,11 @@ public final class Digits {
     /** Where the data come from, its licence and how it was obtained, for reports. */
     public static final String ATTRIBUTION =
             "Data: UCI Machine Learning Repository, \"Optical Recognition of Handwritten Digits\""
-                    + " by E. Alpaydin and C. Kaynak (1998),"
-                    + " https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits,"
-                    + " licensed CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); its test"
-                    + " part (1797 images, 13 writers) as redistributed in scikit-learn"
-                    + " (sklearn/datasets/data/digits.csv.gz), unmodified.";
+                + " by E. Alpaydin and C. Kaynak (1998),"
+                + " https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits,"
+                + " licensed CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); its test"
+                + " part (1797 images, 13 writers) as redistributed in scikit-learn"
+                + " (sklearn/datasets/data/digits.csv.gz), unmodified.";
 
     private static final String RESOURCE = "digits.csv.gz";
     private static final Digits BUNDLED = read();
@@ -112,7 +111,8 @@ public final class Digits {
      */
     public Split split(double testFraction, long seed) {
         if (!(testFraction > 0 && testFraction < 1)) {
-            throw new IllegalArgumentException("testFraction must lie in (0, 1), got " + testFraction);
+            throw new IllegalArgumentException(
+                    "testFraction must lie in (0, 1), got " + testFraction);
         }
         Random random = new Random(seed);
         List<Integer> train = new ArrayList<>();
@@ -151,8 +151,8 @@ public final class Digits {
     }
 
     /**
-     * Returns the images of some rows enlarged by an integer factor (each pixel repeated), scaled to
-     * [0, 1]: for architectures that need larger inputs than 8x8.
+     * Returns the images of some rows enlarged by an integer factor (each pixel repeated), scaled
+     * to [0, 1]: for architectures that need larger inputs than 8x8.
      *
      * @param rows the rows
      * @param factor the enlargement, 1 or more
@@ -202,10 +202,5 @@ public final class Digits {
 
     private static int[] toArray(List<Integer> values) {
         return values.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    @Override
-    public String toString() {
-        return "UCI digits, " + SAMPLES + " images, classes " + Arrays.toString(new int[] {0, 9});
     }
 }

@@ -8,8 +8,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 
 /**
- * The main job's two models on the digits: a small CNN and an MLP, each trained on all 1437
- * training images for a few epochs (seconds on a CPU) and tested on the 360 held-out ones.
+ * The main job's two models on the digits: a small CNN and an MLP, each trained on all 1438
+ * training images for a few epochs (seconds on a CPU) and tested on the 359 held-out ones.
  */
 public final class DigitsClassifiers {
 
@@ -18,7 +18,7 @@ public final class DigitsClassifiers {
 
     /**
      * How far {@code 16-mixed} and {@code bf16-mixed} test accuracy may lie from {@code 32-true}'s
-     * (absolute, as a fraction: 0.035 is 12.6 of the 360 test images). See {@link
+     * (absolute, as a fraction: 0.035 is 12.6 of the 359 test images). See {@link
      * #TOLERANCE_REASON}; measured with {@link AccuracySpread}.
      */
     public static final double ACCURACY_TOLERANCE = 0.035;

@@ -41,8 +41,8 @@ public abstract class DigitsInput {
     }
 
     /**
-     * One-channel images, each pixel repeated {@code factor} times along both axes, shape (N, 1,
-     * 8 factor, 8 factor): for convolutional networks.
+     * One-channel images, each pixel repeated {@code factor} times along both axes, shape (N, 1, 8
+     * factor, 8 factor): for convolutional networks.
      *
      * @param factor the enlargement, 1 for the 8x8 original
      * @return the layout

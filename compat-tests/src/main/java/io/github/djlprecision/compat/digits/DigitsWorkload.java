@@ -213,7 +213,7 @@ public final class DigitsWorkload implements CompatWorkload {
         }
 
         /**
-         * Trains on the first training images only (default: all 1437).
+         * Trains on the first training images only (default: all 1438).
          *
          * @param trainingSamples how many
          * @return this builder
@@ -257,7 +257,7 @@ public final class DigitsWorkload implements CompatWorkload {
         }
 
         /**
-         * Sets whether cells report accuracy on the 360 test images (default true).
+         * Sets whether cells report accuracy on the 359 test images (default true).
          *
          * @param tested false to skip the test set
          * @return this builder

@@ -52,7 +52,9 @@ final class ConsoleSummary {
                                         String.format(
                                                 "  %-26s",
                                                 architecture.workloadName()
-                                                        + (byDevice.size() > 1 ? " " + device : "")));
+                                                        + (byDevice.size() > 1
+                                                                ? " " + device
+                                                                : "")));
                         for (String variant : variants) {
                             CellResult r = cells.get(variant);
                             String letter = r == null ? "." : letter(r);
@@ -76,7 +78,8 @@ final class ConsoleSummary {
                     if (reason.length() > REASON_LENGTH) {
                         reason = reason.substring(0, REASON_LENGTH) + "...";
                     }
-                    out.println("FAIL " + result.workloadName() + " " + r.cell().id() + ": " + reason);
+                    out.println(
+                            "FAIL " + result.workloadName() + " " + r.cell().id() + ": " + reason);
                 }
             }
         }

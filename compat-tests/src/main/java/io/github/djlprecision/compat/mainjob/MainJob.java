@@ -36,9 +36,9 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
- * The main job: trains a small CNN and an MLP on the bundled UCI digits in every precision and
- * Apex level, runs TensorFlow's inference cells and the architecture axis, prints a short summary
- * and writes the report ({@code report.md}, {@code index.html}, plots). Exit status 0 when no cell
+ * The main job: trains a small CNN and an MLP on the bundled UCI digits in every precision and Apex
+ * level, runs TensorFlow's inference cells and the architecture axis, prints a short summary and
+ * writes the report ({@code report.md}, {@code index.html}, plots). Exit status 0 when no cell
  * fails other than the tables' known failures, 1 when one does, 2 for bad arguments. Run it with
  * {@code ./main-job} in the project root, or through Maven ({@code -Pcompat-report}).
  */
@@ -163,8 +163,7 @@ public final class MainJob implements Callable<Integer> {
             return CommandLine.ExitCode.USAGE;
         }
         out.println();
-        List<MatrixResult> tested =
-                workloads.stream().filter(w -> !w.results().isEmpty()).toList();
+        List<MatrixResult> tested = workloads.stream().filter(w -> !w.results().isEmpty()).toList();
         if (!tested.isEmpty() && training != null) {
             out.printf(
                     Locale.ROOT,
@@ -209,8 +208,7 @@ public final class MainJob implements Callable<Integer> {
         // any rounding change perturbs training like another seed: one tolerance for all
         for (PrecisionVariant variant : PrecisionVariant.all()) {
             if (!variant.isReference()) {
-                builder.optAccuracyTolerance(
-                        variant.label(), DigitsClassifiers.ACCURACY_TOLERANCE);
+                builder.optAccuracyTolerance(variant.label(), DigitsClassifiers.ACCURACY_TOLERANCE);
             }
         }
         return builder.build();
@@ -229,7 +227,9 @@ public final class MainJob implements Callable<Integer> {
                 : new Selection(engines, selection.variants(), selection.deviceTypes());
     }
 
-    /** TensorFlow's inference cells, in their own section: they run a SavedModel, not the digits. */
+    /**
+     * TensorFlow's inference cells, in their own section: they run a SavedModel, not the digits.
+     */
     private MatrixResult tensorFlow(Selection selection, Expectations table) {
         String engine = "TensorFlow";
         if (!CompatMatrix.computeEngines().contains(engine) || !selection.includesEngine(engine)) {
@@ -239,7 +239,9 @@ public final class MainJob implements Callable<Integer> {
                 CompatMatrix.builder(DigitsClassifiers.mlp(SEED))
                         .optSelection(
                                 new Selection(
-                                        Set.of(engine), selection.variants(), selection.deviceTypes()))
+                                        Set.of(engine),
+                                        selection.variants(),
+                                        selection.deviceTypes()))
                         .optExpectations(table)
                         .build();
         MatrixResult result = section("tensorflow", matrix);

@@ -97,7 +97,11 @@ final class HtmlReport {
     private void section(MatrixResult result, SectionPlots plots, boolean single) {
         String level = single ? "h2" : "h3";
         if (!single) {
-            h.append("<h2>").append(esc(result.workloadName())).append("</h2>\n");
+            h.append("<h2 id=\"")
+                    .append(esc(result.workloadName()))
+                    .append("\">")
+                    .append(esc(result.workloadName()))
+                    .append("</h2>\n");
         }
         h.append("<p>").append(esc(result.workloadDescription())).append("</p>\n");
         h.append("<p class=\"muted\">Selection: ")
@@ -140,7 +144,7 @@ final class HtmlReport {
 
     private void architectures(List<MatrixResult> architectures) {
         MatrixResult first = architectures.get(0);
-        h.append("<h2>Architectures</h2>\n");
+        h.append("<h2 id=\"architectures\">Architectures</h2>\n");
         h.append(
                 "<p>Each architecture is built as a digit classifier at the smallest input its"
                         + " builder accepts and trained for a few steps in every precision and"
@@ -158,6 +162,7 @@ final class HtmlReport {
                 .append(ReportTables.summary(architectures))
                 .append("</p>\n");
         table(ReportTables.architectureGrid(architectures), "grid");
+        h.append("<p class=\"muted\">").append(esc(MarkdownReport.LEGEND)).append("</p>\n");
         Table notPassed = ReportTables.notPassed(architectures);
         if (!notPassed.rows().isEmpty()) {
             h.append("<details><summary>Cells that did not pass, and why (")
@@ -185,9 +190,7 @@ final class HtmlReport {
                 "<table><tr><th>cell</th><th>verdict</th><th>what runs /"
                         + " reason</th><th>checks</th></tr>\n");
         for (CellResult r : results) {
-            h.append("<tr><td>")
-                    .append(esc(r.cell().id()))
-                    .append("</td>");
+            h.append("<tr><td>").append(esc(r.cell().id())).append("</td>");
             cell(ReportTables.verdict(r));
             h.append("<td>")
                     .append(esc(r.verdict().name().equals("PASS") ? r.path() : r.reason()))
@@ -208,11 +211,18 @@ final class HtmlReport {
     }
 
     private void heading(String level, String text) {
-        h.append('<').append(level).append('>').append(esc(text)).append("</").append(level).append(">\n");
+        h.append('<')
+                .append(level)
+                .append('>')
+                .append(esc(text))
+                .append("</")
+                .append(level)
+                .append(">\n");
     }
 
     private void table(Table table, String cssClass) {
-        h.append(cssClass == null ? "<table>" : "<table class=\"" + cssClass + "\">").append("<tr>");
+        h.append(cssClass == null ? "<table>" : "<table class=\"" + cssClass + "\">")
+                .append("<tr>");
         table.headers().forEach(head -> h.append("<th>").append(esc(head)).append("</th>"));
         h.append("</tr>\n");
         for (List<Table.Cell> row : table.rows()) {

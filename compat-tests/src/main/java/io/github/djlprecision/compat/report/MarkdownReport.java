@@ -4,7 +4,6 @@ import io.github.djlprecision.compat.CellResult;
 import io.github.djlprecision.compat.Check;
 import io.github.djlprecision.compat.MachineInfo;
 import io.github.djlprecision.compat.MatrixResult;
-import io.github.djlprecision.compat.Verdict;
 
 import java.util.List;
 import java.util.Map;
@@ -12,6 +11,13 @@ import java.util.stream.Collectors;
 
 /** Writes the report as Markdown ({@code report.md}), for the docs and for reading on GitHub. */
 final class MarkdownReport {
+
+    /** What the verdicts of the architecture grid mean. */
+    static final String LEGEND =
+            "PASS: trained and every check held. UNSUPPORTED: refused up front with the designed"
+                    + " reason. FAIL: a check failed, an error, or a verdict the tables do not"
+                    + " expect. FAIL (known): a known failure listed in architectures.tsv, to be"
+                    + " fixed.";
 
     private final StringBuilder md = new StringBuilder();
 
@@ -98,7 +104,14 @@ final class MarkdownReport {
                     .append(": ")
                     .append(
                             r.metrics().layers().stream()
-                                    .map(l -> l.name() + " " + l.dataType() + " (" + l.bytes() + " B)")
+                                    .map(
+                                            l ->
+                                                    l.name()
+                                                            + " "
+                                                            + l.dataType()
+                                                            + " ("
+                                                            + l.bytes()
+                                                            + " B)")
                                     .collect(Collectors.joining(", ")))
                     .append('\n');
         }
@@ -148,6 +161,7 @@ final class MarkdownReport {
         md.append("Settings: ").append(first.settings()).append(".\n\n");
         md.append("**").append(ReportTables.summary(architectures)).append("**\n\n");
         table(ReportTables.architectureGrid(architectures));
+        md.append(LEGEND).append("\n\n");
         Table notPassed = ReportTables.notPassed(architectures);
         if (!notPassed.rows().isEmpty()) {
             md.append("### Cells that did not pass\n\n");
@@ -167,8 +181,16 @@ final class MarkdownReport {
     private void machine(List<MatrixResult> results, MachineInfo machine) {
         md.append("## Machine\n\n");
         ReportTables.machine(results)
-                .forEach((k, v) -> md.append("- **").append(k).append("**: ").append(oneLine(v)).append('\n'));
-        md.append("- **all CPU flags**: ").append(String.join(" ", machine.cpuFlags())).append('\n');
+                .forEach(
+                        (k, v) ->
+                                md.append("- **")
+                                        .append(k)
+                                        .append("**: ")
+                                        .append(oneLine(v))
+                                        .append('\n'));
+        md.append("- **all CPU flags**: ")
+                .append(String.join(" ", machine.cpuFlags()))
+                .append('\n');
     }
 
     private void table(Table table) {
@@ -180,16 +202,14 @@ final class MarkdownReport {
         StringBuilder md = new StringBuilder();
         md.append("| ").append(String.join(" | ", table.headers())).append(" |\n|");
         for (int i = 0; i < table.headers().size(); i++) {
-            md.append(i < 2 || isText(table, i) ? "---|" : "---:|");
+            md.append(isText(table, i) ? "---|" : "---:|");
         }
         md.append('\n');
         for (List<Table.Cell> row : table.rows()) {
             md.append("|");
             for (Table.Cell cell : row) {
                 String text = oneLine(cell.text());
-                boolean bold = cell.isVerdict() && !Verdict.PASS.name().equals(cell.text())
-                        && cell.text().equals(cell.style());
-                md.append(' ').append(bold ? "**" + text + "**" : text).append(" |");
+                md.append(' ').append(cell.isAlarming() ? "**" + text + "**" : text).append(" |");
             }
             md.append('\n');
         }

@@ -5,6 +5,7 @@ import io.github.djlprecision.compat.CellMetrics;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
@@ -43,7 +44,10 @@ final class ReportCharts {
     private static final int PANEL_HEIGHT = 210;
     private static final Color LINE = new Color(0x15, 0x65, 0xC0);
     private static final Color RAW = new Color(0x15, 0x65, 0xC0, 0x50);
-    private static final Color SKIP = new Color(0xC6, 0x28, 0x28);
+    private static final Color[] PALETTE = {
+        new Color(0xC6, 0x28, 0x28), new Color(0x15, 0x65, 0xC0), new Color(0x2E, 0x7D, 0x32),
+        new Color(0x6A, 0x1B, 0x9A), new Color(0xEF, 0x6C, 0x00), new Color(0x00, 0x83, 0x8F)
+    };
 
     private ReportCharts() {}
 
@@ -107,7 +111,8 @@ final class ReportCharts {
                 NumberAxis axis = (NumberAxis) chart.getXYPlot().getRangeAxis();
                 double margin = bound == 0 ? 1e-3 : bound * 1.05;
                 axis.setRange(-margin, margin);
-                chart.getXYPlot().addRangeMarker(new ValueMarker(0, Color.GRAY, new BasicStroke(1f)));
+                chart.getXYPlot()
+                        .addRangeMarker(new ValueMarker(0, Color.GRAY, new BasicStroke(1f)));
             }
             int x = (index % PANEL_COLUMNS) * panelWidth;
             int y = (index / PANEL_COLUMNS) * PANEL_HEIGHT;
@@ -140,7 +145,14 @@ final class ReportCharts {
         dataset.addSeries(mean);
         JFreeChart chart =
                 ChartFactory.createXYLineChart(
-                        null, "step", axisLabel, dataset, PlotOrientation.VERTICAL, false, false, false);
+                        null,
+                        "step",
+                        axisLabel,
+                        dataset,
+                        PlotOrientation.VERTICAL,
+                        false,
+                        false,
+                        false);
         chart.setTitle(new TextTitle(title, new Font(Font.SANS_SERIF, Font.BOLD, 13)));
         XYPlot plot = chart.getXYPlot();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
@@ -195,12 +207,15 @@ final class ReportCharts {
             renderer.setSeriesLinesVisible(index, false);
             renderer.setSeriesShapesVisible(index, true);
             renderer.setSeriesShape(index, new Ellipse2D.Double(-4, -4, 8, 8));
-            renderer.setSeriesPaint(index, SKIP);
+            // a dot in the line's colour; the title says what dots are
+            renderer.setSeriesPaint(index, PALETTE[(index / 2) % PALETTE.length]);
+            renderer.setSeriesPaint(index - 1, PALETTE[(index / 2) % PALETTE.length]);
+            renderer.setSeriesVisibleInLegend(index, false);
             index++;
         }
         JFreeChart chart =
                 ChartFactory.createXYLineChart(
-                        "Loss scale after each step (log scale; skipped steps marked)",
+                        "Loss scale after each step (log scale; dots: skipped steps)",
                         "step",
                         "loss scale",
                         dataset,
@@ -242,6 +257,10 @@ final class ReportCharts {
                         false);
         chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
         chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
+        // precision labels are long ("16-mixed/O2"): slanted, so that none is cut short
+        chart.getCategoryPlot()
+                .getDomainAxis()
+                .setCategoryLabelPositions(CategoryLabelPositions.UP_45);
         return png(chart);
     }
 

@@ -55,8 +55,14 @@ final class ReportTables {
                 .toList();
     }
 
-    /** A verdict cell, coloured, with what runs (PASS) or the reason as its tooltip. */
+    /**
+     * A verdict cell, coloured, with what runs (PASS) or the reason as its tooltip; a known failure
+     * (listed in an expectation table) has its own colour.
+     */
     static Table.Cell verdict(CellResult r) {
+        if (r.knownFailure()) {
+            return new Table.Cell("FAIL (known)", Table.Cell.KNOWN, "known failure: " + r.reason());
+        }
         return new Table.Cell(
                 r.verdict().name(),
                 r.verdict().name(),
@@ -69,8 +75,7 @@ final class ReportTables {
         Map<String, Map<String, CellResult>> rows = new LinkedHashMap<>();
         for (CellResult r : result.results()) {
             rows.computeIfAbsent(
-                            r.cell().engine() + "|" + r.cell().device(),
-                            k -> new LinkedHashMap<>())
+                            r.cell().engine() + "|" + r.cell().device(), k -> new LinkedHashMap<>())
                     .put(r.cell().variant().label(), r);
         }
         List<String> headers = new ArrayList<>(List.of("engine", "device"));
@@ -92,8 +97,8 @@ final class ReportTables {
     }
 
     /**
-     * The architecture axis as one grid: a row per architecture and device, a column per
-     * precision variant.
+     * The architecture axis as one grid: a row per architecture and device, a column per precision
+     * variant.
      */
     static Table architectureGrid(List<MatrixResult> architectures) {
         List<String> columns = columns(architectures);

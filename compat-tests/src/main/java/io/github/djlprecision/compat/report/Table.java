@@ -15,11 +15,14 @@ record Table(List<String> headers, List<List<Cell>> rows) {
      * One table cell.
      *
      * @param text what it shows
-     * @param style a verdict ({@code PASS}, {@code UNSUPPORTED}, {@code FAIL}) that colours it,
-     *     {@code num} for a right-aligned number, or null
+     * @param style a verdict ({@code PASS}, {@code UNSUPPORTED}, {@code FAIL}, or {@link #KNOWN})
+     *     that colours it, {@code num} for a right-aligned number, or null
      * @param tooltip what hovering shows in HTML, or null
      */
     record Cell(String text, String style, String tooltip) {
+
+        /** The style of a known failure: a FAIL an expectation table lists. */
+        static final String KNOWN = "KNOWN";
 
         static Cell text(String text) {
             return new Cell(text, null, null);
@@ -29,8 +32,9 @@ record Table(List<String> headers, List<List<Cell>> rows) {
             return new Cell(text, "num", null);
         }
 
-        boolean isVerdict() {
-            return "PASS".equals(style) || "UNSUPPORTED".equals(style) || "FAIL".equals(style);
+        /** Whether Markdown shows it in bold: every verdict but PASS. */
+        boolean isAlarming() {
+            return "UNSUPPORTED".equals(style) || "FAIL".equals(style) || KNOWN.equals(style);
         }
     }
 }

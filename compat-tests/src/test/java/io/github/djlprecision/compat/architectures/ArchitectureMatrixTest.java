@@ -3,6 +3,7 @@ package io.github.djlprecision.compat.architectures;
 import io.github.djlprecision.compat.CellAssertions;
 import io.github.djlprecision.compat.CellResult;
 import io.github.djlprecision.compat.CompatMatrix;
+import io.github.djlprecision.compat.MatrixCell;
 import io.github.djlprecision.compat.MatrixResult;
 import io.github.djlprecision.compat.Selection;
 import io.github.djlprecision.compat.report.CompatReport;
@@ -49,18 +50,15 @@ class ArchitectureMatrixTest {
                                             cell ->
                                                     DynamicTest.dynamicTest(
                                                             cell.id(),
-                                                            () -> {
-                                                                CellResult result = matrix.run(cell);
-                                                                results.computeIfAbsent(
-                                                                                architecture,
-                                                                                a ->
-                                                                                        new ArrayList<>())
-                                                                        .add(result);
-                                                                CellAssertions.assertAsExpected(
-                                                                        result);
-                                                            }))));
+                                                            () -> check(architecture, cell)))));
         }
         return containers.stream();
+    }
+
+    private void check(Architecture architecture, MatrixCell cell) {
+        CellResult result = matrices.get(architecture).run(cell);
+        results.computeIfAbsent(architecture, a -> new ArrayList<>()).add(result);
+        CellAssertions.assertAsExpected(result);
     }
 
     @AfterAll
