@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 
 import io.github.djlprecision.compat.report.CompatReport;
+import io.github.djlprecision.compat.report.ReportContents;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,7 +156,7 @@ class CompatReportTest {
         assertTrue(
                 md.contains(
                         "![Training loss per step: 32-true, then each precision minus"
-                            + " 32-true](loss.png)"),
+                                + " 32-true](loss.png)"),
                 md);
         assertTrue(md.contains("![Loss scale per step, skipped steps marked](loss-scale.png)"), md);
         assertTrue(md.contains("**16-bit CPU features**"), md);
@@ -189,6 +190,113 @@ class CompatReportTest {
             // the loss panels are wider: three small plots side by side
             assertEquals(png.equals("loss.png") ? 1200 : 900, image.getWidth(), png);
         }
+    }
+
+    @Test
+    void mainJobReportShowsTestAccuracyAndTheArchitectureGridWithKnownFailures(@TempDir Path dir)
+            throws IOException {
+        float nan = Float.NaN;
+        CellMetrics tested =
+                new CellMetrics(
+                        1.4,
+                        0.30,
+                        0.30,
+                        0.9,
+                        0.9694,
+                        0.9694,
+                        0,
+                        nan,
+                        2.5,
+                        2208,
+                        4096,
+                        new float[] {1.4f, 1.2f},
+                        new float[] {nan, nan},
+                        new boolean[2],
+                        List.of());
+        CellMetrics testedHalf =
+                new CellMetrics(
+                        1.4,
+                        0.31,
+                        0.30,
+                        0.9,
+                        0.9666,
+                        0.9694,
+                        0,
+                        nan,
+                        2.5,
+                        2208,
+                        2048,
+                        new float[] {1.4f, 1.3f},
+                        new float[] {nan, nan},
+                        new boolean[2],
+                        List.of());
+        Check accuracy =
+                new Check("test accuracy within 0.035 of 32-true", true, "0.9666 vs 0.9694");
+        MatrixResult digits =
+                withResults(
+                        "digits-cnn",
+                        List.of(
+                                new CellResult(
+                                        cell("32-true"),
+                                        Verdict.PASS,
+                                        "",
+                                        Verdict.PASS,
+                                        CellMode.TRAINING,
+                                        "fp32",
+                                        List.of(),
+                                        tested,
+                                        false),
+                                new CellResult(
+                                        cell("16-mixed"),
+                                        Verdict.PASS,
+                                        "",
+                                        Verdict.PASS,
+                                        CellMode.TRAINING,
+                                        "autocast",
+                                        List.of(accuracy),
+                                        testedHalf,
+                                        false)));
+        MatrixResult lstm =
+                withResults(
+                        "lstm",
+                        List.of(
+                                new CellResult(
+                                        cell("16-true"),
+                                        Verdict.FAIL,
+                                        "unexpected EngineException: mat1 and mat2",
+                                        Verdict.FAIL,
+                                        CellMode.TRAINING,
+                                        null,
+                                        List.of(),
+                                        null,
+                                        true)));
+        CompatReport.write(
+                new ReportContents(
+                        "Main job", List.of("Data: digits"), List.of(digits), List.of(lstm)),
+                dir);
+        String md = Files.readString(dir.resolve(CompatReport.MARKDOWN));
+        assertTrue(md.contains("## Test accuracy"), md);
+        assertTrue(md.contains("| 16-mixed | 0.9666 | -0.0028 |"), md);
+        assertTrue(md.contains("| lstm | cpu() | **FAIL (known)** |"), md);
+        assertTrue(md.contains("**2 PASS, 0 UNSUPPORTED, 1 FAIL**"), md);
+        String page = Files.readString(dir.resolve(CompatReport.HTML));
+        assertTrue(
+                page.contains(
+                        "<td class=\"KNOWN\" title=\"known failure: unexpected EngineException"),
+                page);
+        assertTrue(Files.exists(dir.resolve("digits-cnn-loss.png")));
+    }
+
+    private static MatrixResult withResults(String name, List<CellResult> results) {
+        MatrixResult all = result();
+        return new MatrixResult(
+                name,
+                name + " description",
+                all.machine(),
+                all.selection(),
+                all.settings(),
+                all.excludedEngines(),
+                results);
     }
 
     @Test
