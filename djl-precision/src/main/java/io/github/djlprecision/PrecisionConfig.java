@@ -1,7 +1,7 @@
 package io.github.djlprecision;
 
-import io.github.djlprecision.breaker.PrecisionBreakerConfig;
-import io.github.djlprecision.scaling.GradScalerConfig;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,7 +16,7 @@ public final class PrecisionConfig {
     private final GradientClipping gradientClipping;
     private final boolean nativeAutocast;
     private final String pluginName;
-    private final PrecisionBreakerConfig circuitBreaker;
+    private final List<PluginDecoratorConfig> decorators;
     private final int lowScaleDiagnosisSteps;
 
     private PrecisionConfig(Builder builder) {
@@ -26,7 +26,7 @@ public final class PrecisionConfig {
         gradientClipping = builder.gradientClipping;
         nativeAutocast = builder.nativeAutocast;
         pluginName = builder.pluginName;
-        circuitBreaker = builder.circuitBreaker;
+        decorators = List.copyOf(builder.decorators);
         lowScaleDiagnosisSteps = builder.lowScaleDiagnosisSteps;
     }
 
@@ -105,12 +105,14 @@ public final class PrecisionConfig {
     }
 
     /**
-     * Returns the precision circuit breaker's settings, if the breaker is on.
+     * Returns the plugin decorators to apply, in the order they were added (the first wraps the
+     * plugin, the next wraps that, and so on), e.g. the precision circuit breaker of the {@code
+     * djl-precision-breaker} module.
      *
-     * @return the settings, or empty when the breaker is off (the default)
+     * @return the decorators' settings; empty by default
      */
-    public Optional<PrecisionBreakerConfig> getCircuitBreaker() {
-        return Optional.ofNullable(circuitBreaker);
+    public List<PluginDecoratorConfig> getDecorators() {
+        return decorators;
     }
 
     /**
@@ -137,7 +139,7 @@ public final class PrecisionConfig {
         private GradientClipping gradientClipping;
         private boolean nativeAutocast = true;
         private String pluginName;
-        private PrecisionBreakerConfig circuitBreaker;
+        private final List<PluginDecoratorConfig> decorators = new ArrayList<>();
         private int lowScaleDiagnosisSteps = 100;
 
         Builder() {}
@@ -226,7 +228,7 @@ public final class PrecisionConfig {
          * @param pluginName the provider's name
          * @return this builder
          */
-        public Builder optPlugin(String pluginName) {
+        public Builder optPluginName(String pluginName) {
             if (pluginName == null || pluginName.isBlank()) {
                 throw new IllegalArgumentException("Plugin name must not be null or blank.");
             }
@@ -235,31 +237,22 @@ public final class PrecisionConfig {
         }
 
         /**
-         * Switches the precision circuit breaker on: a {@code 16-mixed} or {@code bf16-mixed} run
-         * whose steps keep being skipped, or whose loss scale falls below a floor, degrades to the
-         * next safer precision and later probes the faster one again. Off by default, so that a
-         * run's numerics never change unasked.
+         * Adds a plugin decorator: a plugin found through {@link java.util.ServiceLoader} that
+         * wraps the precision's own plugin, named by {@link PluginDecoratorConfig#getDecoratorName()}
+         * (e.g. {@code PrecisionBreakerConfig.defaults()} from the {@code djl-precision-breaker}
+         * module). Decorators apply in the order added; a second one with the same name replaces
+         * the first.
          *
-         * @param circuitBreaker the settings, e.g. {@link PrecisionBreakerConfig#defaults()}
+         * @param decorator the decorator's settings
          * @return this builder
          */
-        public Builder optCircuitBreaker(PrecisionBreakerConfig circuitBreaker) {
-            if (circuitBreaker == null) {
+        public Builder optDecorator(PluginDecoratorConfig decorator) {
+            if (decorator == null) {
                 throw new IllegalArgumentException(
-                        "PrecisionBreakerConfig must not be null; use optCircuitBreakerOff() to"
-                                + " switch the breaker off.");
+                        "The decorator settings must not be null; leave optDecorator out for none.");
             }
-            this.circuitBreaker = circuitBreaker;
-            return this;
-        }
-
-        /**
-         * Switches the precision circuit breaker off (the default).
-         *
-         * @return this builder
-         */
-        public Builder optCircuitBreakerOff() {
-            this.circuitBreaker = null;
+            decorators.removeIf(d -> d.getDecoratorName().equals(decorator.getDecoratorName()));
+            decorators.add(decorator);
             return this;
         }
 
@@ -270,7 +263,7 @@ public final class PrecisionConfig {
          * @param steps at least 1, or 0 to switch the diagnosis off
          * @return this builder
          */
-        public Builder optLowScaleDiagnosis(int steps) {
+        public Builder optLowScaleDiagnosisSteps(int steps) {
             if (steps < 0) {
                 throw new IllegalArgumentException(
                         "Low-scale diagnosis steps must be at least 0 (0: off), got " + steps);

@@ -10,12 +10,12 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionPlugins;
-import io.github.djlprecision.plugins.MixedPrecisionPlugin;
+import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.spi.PrecisionPlugins;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,7 +42,8 @@ final class HandWrittenMixedStep implements AutoCloseable {
                 PrecisionPlugins.create(
                         new PluginRequest(
                                 "PyTorch", Device.cpu(), precision, PluginRequest.Purpose.TRAINING));
-        scaler = ((MixedPrecisionPlugin) primitives).getScaler();
+        scaler = ((MixedPrecision) primitives).getScaler();
+        scaler.attach(trainer.getManager());
     }
 
     @SuppressWarnings("try") // the autocast scope is held for its effect, never referenced
@@ -60,7 +61,7 @@ final class HandWrittenMixedStep implements AutoCloseable {
                     logits = logits.add(step.zeros(new Shape(1, 1), DataType.FLOAT32));
                 }
                 NDArray loss = trainer.getLoss().evaluate(new NDList(batch.get(1)), new NDList(logits));
-                collector.backward(loss.mul(scaler.getState().scale()));
+                collector.backward(scaler.scale(loss));
             }
             List<NDArray> gradients = new ArrayList<>();
             for (Parameter parameter : trainer.getModel().getBlock().getParameters().values()) {
@@ -68,13 +69,13 @@ final class HandWrittenMixedStep implements AutoCloseable {
                 gradient.attach(step);
                 gradients.add(gradient);
             }
-            boolean nonFinite = scaler.unscaleAndCheck(gradients);
-            if (nonFinite) {
-                scaler.discard(gradients);
+            NDArray foundInf = scaler.unscale(gradients, step);
+            if (foundInf.getFloat() != 0f) {
+                primitives.getKernels().zero(gradients);
             } else {
                 trainer.step();
             }
-            scaler.update(nonFinite);
+            scaler.update(foundInf);
         }
     }
 

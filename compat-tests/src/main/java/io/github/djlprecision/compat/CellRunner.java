@@ -19,10 +19,10 @@ import ai.djl.training.loss.Loss;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.Progress;
 
-import io.github.djlprecision.PrecisionPlugins;
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.spi.PrecisionPlugins;
+import io.github.djlprecision.training.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.scaling.ScalerState;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
@@ -132,7 +132,8 @@ final class CellRunner {
                                     trainer.getPlugin(),
                                     cell.device(),
                                     first.getData(),
-                                    variant);
+                                    variant,
+                                    trainer::getWorkingParameter);
                     checkProbe(probe, variant, checks);
                     if (!checkOutput(trainer.evaluate(first.getData()).head(), variant, checks)) {
                         // a loss on a type DJL cannot name may abort the JVM: stop here
@@ -268,7 +269,9 @@ final class CellRunner {
                         };
                 ActivationProbe.Probe probe;
                 try (Batch first = dataset.getData(dataManager).iterator().next()) {
-                    probe = ActivationProbe.run(block, plugin, device, first.getData(), variant);
+                    probe =
+                            ActivationProbe.run(
+                                    block, plugin, device, first.getData(), variant, null);
                     checkProbe(probe, variant, checks);
                     if (!checkOutput(forward.apply(first.getData()).head(), variant, checks)) {
                         return new Run(null, null, CellMode.INFERENCE, path, checks, null);
@@ -323,7 +326,7 @@ final class CellRunner {
             loss = scalar(lossArray);
         }
         if (first) {
-            checkGradients(trainer.getModel().getBlock(), checks);
+            checkGradients(trainer, checks);
         }
         trainer.step();
         long nanos = System.nanoTime() - start;
@@ -442,8 +445,12 @@ final class CellRunner {
         block.getChildren().values().forEach(child -> collectOwners(child, owners));
     }
 
-    /** Checks that gradients, between backward and step, have their parameters' types. */
-    private static void checkGradients(Block root, List<Check> checks) {
+    /**
+     * Checks that gradients, between backward and step, have the types of the arrays the forward
+     * computed with (the parameters, or Apex O2's fp16 working copies).
+     */
+    private static void checkGradients(PrecisionTrainer trainer, List<Check> checks) {
+        Block root = trainer.getModel().getBlock();
         List<String> wrong = new ArrayList<>();
         boolean anyNonZero = false;
         int count = 0;
@@ -452,7 +459,7 @@ final class CellRunner {
                 continue;
             }
             count++;
-            NDArray array = parameter.getArray();
+            NDArray array = trainer.getWorkingParameter(parameter);
             try (NDArray gradient = array.getGradient()) {
                 DataType expected = DataTypes.proven(array);
                 DataType actual = DataTypes.proven(gradient);

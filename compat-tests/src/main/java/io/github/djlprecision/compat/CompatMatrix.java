@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.util.Progress;
 
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.GradScalerConfig;
 
 import java.util.ArrayList;
 import java.util.HashMap;

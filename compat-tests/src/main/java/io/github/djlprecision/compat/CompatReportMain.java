@@ -2,7 +2,7 @@ package io.github.djlprecision.compat;
 
 import ai.djl.training.util.ProgressBar;
 
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.GradScalerConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -4,7 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
 
-import io.github.djlprecision.PrecisionPlugins;
+import io.github.djlprecision.spi.PrecisionPlugins;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
 
 import java.io.IOException;

@@ -43,7 +43,9 @@ final class LibTorchAmp {
     private final Function decrementNesting;
     private final Function nonFiniteCheckAndUnscale;
     private final Function updateScale;
-    private final Function zero;
+    private final Function foreachZero;
+    private final Function foreachCopy;
+    private final Function clampMin;
 
     private LibTorchAmp(NativeLibrary lib) {
         setEnabled = lib.getFunction(AUTOCAST + "20set_autocast_enabledEN3c1010DeviceTypeEb");
@@ -58,7 +60,10 @@ final class LibTorchAmp {
                         OPS
                                 + "42_amp_foreach_non_finite_check_and_unscale_4callEN3c108ArrayRefINS_6TensorEEERS4_RKS4_");
         updateScale = lib.getFunction(OPS + "18_amp_update_scale_4callERNS_6TensorES3_RKS2_ddl");
-        zero = lib.getFunction(OPS + "5zero_4callERNS_6TensorE");
+        foreachZero = lib.getFunction(OPS + "14_foreach_zero_4callEN3c108ArrayRefINS_6TensorEEE");
+        foreachCopy =
+                lib.getFunction(OPS + "14_foreach_copy_4callEN3c108ArrayRefINS_6TensorEEES5_b");
+        clampMin = lib.getFunction(OPS + "17clamp_min__Tensor4callERNS_6TensorERKS2_");
     }
 
     /**
@@ -155,14 +160,67 @@ final class LibTorchAmp {
      * DJL handle holds.
      */
     void nonFiniteCheckAndUnscale(List<Long> tensorHandles, long foundInf, long invScale) {
-        try (Memory list = new Memory((long) Long.BYTES * tensorHandles.size())) {
-            for (int i = 0; i < tensorHandles.size(); i++) {
-                list.setPointer((long) Long.BYTES * i, new Pointer(tensorHandles.get(i)).getPointer(0));
-            }
+        try (TensorList list = new TensorList(tensorHandles)) {
             nonFiniteCheckAndUnscale.invokeVoid(
                     new Object[] {
-                        list, (long) tensorHandles.size(), new Pointer(foundInf), new Pointer(invScale)
+                        list.data(), list.size(), new Pointer(foundInf), new Pointer(invScale)
                     });
+        }
+    }
+
+    /** {@code at::_ops::_foreach_zero_::call(TensorList)}: one launch for the whole list. */
+    void foreachZero(List<Long> tensorHandles) {
+        try (TensorList list = new TensorList(tensorHandles)) {
+            foreachZero.invokeVoid(new Object[] {list.data(), list.size()});
+        }
+    }
+
+    /**
+     * {@code at::_ops::_foreach_copy_::call(TensorList self, TensorList src, bool non_blocking)}:
+     * copies with type conversion, across devices where needed.
+     */
+    void foreachCopy(List<Long> targets, List<Long> sources) {
+        try (TensorList self = new TensorList(targets);
+                TensorList src = new TensorList(sources)) {
+            foreachCopy.invokeVoid(
+                    new Object[] {self.data(), self.size(), src.data(), src.size(), (byte) 0});
+        }
+    }
+
+    /** {@code at::_ops::clamp_min__Tensor::call(Tensor& self, const Tensor& min)}, in place. */
+    void clampMin(long tensorHandle, long minHandle) {
+        clampMin.invokePointer(new Object[] {new Pointer(tensorHandle), new Pointer(minHandle)});
+    }
+
+    /**
+     * A {@code c10::ArrayRef<at::Tensor>}, passed by value as (data, length): an {@code
+     * at::Tensor} is one {@code TensorImpl*}, so the array is built from the pointer each DJL
+     * handle (a {@code torch::Tensor*}) holds. The callee only borrows the tensors.
+     */
+    static final class TensorList implements AutoCloseable {
+
+        private final Memory data;
+        private final long size;
+
+        TensorList(List<Long> tensorHandles) {
+            size = tensorHandles.size();
+            data = new Memory(Math.max(1, size) * Long.BYTES);
+            for (int i = 0; i < size; i++) {
+                data.setPointer((long) Long.BYTES * i, new Pointer(tensorHandles.get(i)).getPointer(0));
+            }
+        }
+
+        Pointer data() {
+            return data;
+        }
+
+        long size() {
+            return size;
+        }
+
+        @Override
+        public void close() {
+            data.close();
         }
     }
 
@@ -180,8 +238,4 @@ final class LibTorchAmp {
                 });
     }
 
-    /** {@code at::_ops::zero_::call(Tensor&)}: sets every element to 0 without arithmetic. */
-    void zero(long tensorHandle) {
-        zero.invokePointer(new Object[] {new Pointer(tensorHandle)});
-    }
 }

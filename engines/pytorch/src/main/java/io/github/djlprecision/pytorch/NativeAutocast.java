@@ -2,7 +2,7 @@ package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import io.github.djlprecision.plugins.MixedPrecisionPlugin;
+import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.spi.ForwardContext;
 
 /**
@@ -11,7 +11,7 @@ import io.github.djlprecision.spi.ForwardContext;
  * nesting level raised; on exit the cast cache is cleared when the outermost scope closes, and the
  * previous state comes back, so an inner scope never switches autocast off early.
  */
-final class NativeAutocast implements MixedPrecisionPlugin.Autocast {
+final class NativeAutocast implements MixedPrecision.Autocast {
 
     private final LibTorchAmp amp;
 

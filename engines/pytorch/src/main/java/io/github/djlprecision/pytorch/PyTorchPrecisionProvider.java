@@ -1,18 +1,16 @@
 package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
-import ai.djl.Model;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.util.cuda.CudaUtils;
 import io.github.djlprecision.AmpLevel;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.scaling.DjlScalerKernels;
+import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
-import io.github.djlprecision.scaling.ScalerKernels;
+import io.github.djlprecision.spi.AmpKernels;
+import io.github.djlprecision.spi.DjlAmpKernels;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
@@ -153,9 +151,6 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
             throw new UnsupportedPrecisionException(problems);
         }
         Plan plan = plan(config, problems);
-        if (plan.parameterType != null && request.model() != null) {
-            checkNotCreated(request.model(), plan.parameterType, problems);
-        }
         if (precision.isBfloat16() && request.model() != null) {
             problems.addAll(Bf16BlockGuard.unsafeBlocks(request.model().getBlock()));
         }
@@ -167,25 +162,22 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
 
     private Plan plan(PrecisionConfig config, List<String> problems) {
         Precision precision = config.getPrecision();
-        if (precision == Precision.DOUBLE_TRUE) {
-            return new Plan(Kind.TRUE, DataType.FLOAT64, null, null);
-        }
-        if (precision == Precision.HALF_TRUE) {
-            return new Plan(Kind.TRUE, DataType.FLOAT16, null, null);
-        }
         AmpLevel level = config.getAmpLevel().orElse(null);
-        if (level == AmpLevel.O0) {
-            return new Plan(Kind.TRUE, DataType.FLOAT32, null, null);
-        }
-        if (level == AmpLevel.O3) {
-            return new Plan(Kind.TRUE, DataType.FLOAT16, null, null);
-        }
         Native nativeAmp = nativeAmp(config);
+        if (precision == Precision.DOUBLE_TRUE) {
+            return new Plan(Kind.DOUBLE, nativeAmp.amp, null);
+        }
+        if (precision == Precision.HALF_TRUE || level == AmpLevel.O3) {
+            return new Plan(Kind.HALF, nativeAmp.amp, null);
+        }
+        if (level == AmpLevel.O0) {
+            return new Plan(Kind.APEX_O0, nativeAmp.amp, null);
+        }
         if (level == AmpLevel.O2) {
-            return new Plan(Kind.MASTER_WEIGHTS, DataType.FLOAT16, nativeAmp.amp, null);
+            return new Plan(Kind.APEX_O2, nativeAmp.amp, null);
         }
         if (nativeAmp.autocast) {
-            return new Plan(Kind.NATIVE, null, nativeAmp.amp, null);
+            return new Plan(Kind.NATIVE, nativeAmp.amp, null);
         }
         if (level == AmpLevel.O1 || precision != Precision.HALF_MIXED) {
             problems.add(
@@ -196,13 +188,13 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                             + (precision == Precision.HALF_MIXED
                                     ? " Use amp_level O2 (fp32 master weights) instead."
                                     : ""));
-            return new Plan(Kind.NATIVE, null, null, null);
+            return new Plan(Kind.NATIVE, null, null);
         }
         logger.warn(
                 "16-mixed cannot use native autocast ({}); falling back to Apex-style O2: fp16"
                         + " model, fp32 master weights, fp32 norm layers, dynamic loss scaling",
                 nativeAmp.reason);
-        return new Plan(Kind.MASTER_WEIGHTS, DataType.FLOAT16, nativeAmp.amp, nativeAmp.reason);
+        return new Plan(Kind.APEX_O2, nativeAmp.amp, nativeAmp.reason);
     }
 
     /** Resolves LibTorch's autocast, or says why it cannot be used. */
@@ -228,46 +220,18 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         return new Native(amp, true, null);
     }
 
-    /**
-     * Refuses a model whose parameters already exist in another type: DJL cannot convert them
-     * ({@code Block.cast} throws), and training them as they are would silently run the wrong mode.
-     */
-    private static void checkNotCreated(Model model, DataType type, List<String> problems) {
-        Block block = model.getBlock();
-        List<Parameter> norms = NormLayers.parameters(block);
-        for (Parameter parameter : block.getParameters().values()) {
-            if (parameter.isInitialized() && parameter.getArray().getDataType() != type) {
-                boolean normKeptFp32 =
-                        type == DataType.FLOAT16
-                                && parameter.getArray().getDataType() == DataType.FLOAT32
-                                && norms.contains(parameter);
-                if (!normKeptFp32) {
-                    problems.add(
-                            "Parameter "
-                                    + parameter.getName()
-                                    + " already exists in "
-                                    + parameter.getArray().getDataType()
-                                    + ", but this mode creates parameters in "
-                                    + type
-                                    + " and DJL cannot convert existing ones (Block.cast throws)."
-                                    + " Create the trainer on a block whose parameters are not yet"
-                                    + " created, then call trainer.initialize(...).");
-                    return;
-                }
-            }
-        }
-    }
-
     private enum Kind {
         NATIVE,
-        TRUE,
-        MASTER_WEIGHTS
+        HALF,
+        DOUBLE,
+        APEX_O0,
+        APEX_O2
     }
 
     /**
      * LibTorch's bridge, and whether its autocast may be used.
      *
-     * @param amp the bridge (for autocast and the fused scaler kernels), or null when unavailable
+     * @param amp the bridge (for autocast and the fused kernels), or null when unavailable
      * @param autocast whether the forward may run under native autocast
      * @param reason why it may not, or null
      */
@@ -277,56 +241,52 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
      * What to build.
      *
      * @param kind the recipe
-     * @param parameterType the type the plugin creates parameters in, or null to leave them
      * @param amp LibTorch's bridge for autocast or fused kernels, or null
      * @param fallbackReason why native autocast is not used, for a fallback; else null
      */
-    private record Plan(Kind kind, DataType parameterType, LibTorchAmp amp, String fallbackReason) {
+    private record Plan(Kind kind, LibTorchAmp amp, String fallbackReason) {
 
         PrecisionPlugin build(PrecisionConfig config, Device device) {
             Precision precision = config.getPrecision();
-            String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
+            AmpKernels kernels =
+                    amp != null && config.getGradScaler().isFusedKernels()
+                            ? new LibTorchAmpKernels(amp)
+                            : DjlAmpKernels.INSTANCE;
             switch (kind) {
-                case TRUE:
-                    return new TruePrecisionPlugin(
-                            precision,
-                            parameterType,
-                            level + "true(" + parameterType.name().toLowerCase(Locale.ROOT) + ")");
-                case MASTER_WEIGHTS:
-                    DynamicLossScaler o2Scaler = scaler(config);
+                case HALF:
+                    String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
+                    return new HalfPrecision(precision, level + "true(float16)", kernels);
+                case DOUBLE:
+                    return new DoublePrecision(kernels);
+                case APEX_O0:
+                    return new ApexO0Precision(kernels);
+                case APEX_O2:
                     String o2 =
-                            "apex-O2(fp16 weights, fp32 master weights, fp32 norm layers, loss"
-                                    + " scaling: "
-                                    + o2Scaler.getKernelsName()
+                            "apex-O2(fp16 working copies, fp32 master weights, fp32 norm layers,"
+                                    + " loss scaling: "
+                                    + kernels.name()
                                     + ")"
                                     + (fallbackReason == null
                                             ? ""
                                             : " fallback from native autocast: " + fallbackReason);
-                    return new MasterWeightPlugin(o2Scaler, o2);
+                    return new ApexO2Precision(
+                            new DynamicLossScaler(config.getGradScaler(), kernels), kernels, o2);
                 default:
                     DynamicLossScaler scaler =
-                            precision.usesLossScaling() ? scaler(config) : null;
+                            precision.usesLossScaling()
+                                    ? new DynamicLossScaler(config.getGradScaler(), kernels)
+                                    : null;
                     String path =
-                            level
+                            config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("")
                                     + "native-autocast("
                                     + (device.isGpu() ? "cuda" : "cpu")
                                     + ", "
                                     + precision.computeType().name().toLowerCase(Locale.ROOT)
-                                    + (scaler == null
-                                            ? ""
-                                            : ", loss scaling: " + scaler.getKernelsName())
+                                    + (scaler == null ? "" : ", loss scaling: " + kernels.name())
                                     + ")";
-                    return new PyTorchMixedPrecisionPlugin(
-                            precision, new NativeAutocast(amp), scaler, path);
+                    return new MixedPrecision(
+                            precision, new NativeAutocast(amp), scaler, kernels, path);
             }
-        }
-
-        private DynamicLossScaler scaler(PrecisionConfig config) {
-            ScalerKernels kernels =
-                    amp != null && config.getGradScaler().isFusedKernels()
-                            ? new FusedScalerKernels(amp)
-                            : new DjlScalerKernels();
-            return new DynamicLossScaler(config.getGradScaler(), kernels);
         }
     }
 }

@@ -13,11 +13,10 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.breaker.PrecisionBreakerConfig;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -96,32 +95,12 @@ class CapabilityCheckTest {
     }
 
     @Test
-    void trainerReportsItsOwnAndThePluginsProblemsInOneException() {
-        try (Model model = ClassificationTask.mlp("problems")) {
-            DefaultTrainingConfig twoDevices =
-                    ClassificationTask.adamConfig().optDevices(new Device[] {Device.cpu(), Device.cpu()});
-            PrecisionConfig config =
-                    PrecisionConfig.builder()
-                            .optPrecision("32-true")
-                            .optCircuitBreaker(PrecisionBreakerConfig.defaults())
-                            .build();
-            UnsupportedPrecisionException e =
-                    assertThrows(
-                            UnsupportedPrecisionException.class,
-                            () -> PrecisionTrainer.newTrainer(model, twoDevices, config));
-            assertEquals(2, e.getProblems().size(), e.getMessage());
-            assertTrue(e.getProblems().get(0).contains("exactly one device"));
-            assertTrue(e.getProblems().get(1).contains("circuit breaker guards '16-mixed'"));
-        }
-    }
-
-    @Test
     void clippingOnAPathThatCannotUnscaleIsRefused() {
         try (Model model = ClassificationTask.mlp("clip")) {
             PrecisionConfig config =
                     PrecisionConfig.builder()
                             .optPrecision("16-mixed")
-                            .optPlugin("test-no-unscale")
+                            .optPluginName("test-no-unscale")
                             .optGradientClipping(1.0, GradientClipping.Algorithm.NORM)
                             .build();
             UnsupportedPrecisionException e =
@@ -131,7 +110,7 @@ class CapabilityCheckTest {
             assertTrue(e.getMessage().startsWith("Gradient clipping needs unscaled gradients"), e.getMessage());
             // without clipping the same path is accepted
             PrecisionConfig noClip =
-                    PrecisionConfig.builder().optPrecision("16-mixed").optPlugin("test-no-unscale").build();
+                    PrecisionConfig.builder().optPrecision("16-mixed").optPluginName("test-no-unscale").build();
             try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), noClip)) {
                 assertEquals("test-no-unscale", trainer.getPlugin().getPath());
             }

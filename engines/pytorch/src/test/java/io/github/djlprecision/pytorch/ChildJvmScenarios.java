@@ -13,11 +13,9 @@ import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.breaker.PrecisionBreakerConfig;
-import io.github.djlprecision.breaker.PrecisionBreakerPlugin;
 import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.training.PrecisionTrainer;
 
 /**
  * Scenarios that would abort the JVM if a guard failed (DJL terminates the process when bf16
@@ -54,30 +52,6 @@ public final class ChildJvmScenarios {
                     System.out.println("ACCEPTED");
                 } catch (UnsupportedPrecisionException e) {
                     System.out.println("REFUSED " + e.getMessage());
-                }
-                break;
-            case "breaker-skips-bf16":
-                PrecisionConfig config =
-                        PrecisionConfig.builder()
-                                .optPrecision("16-mixed")
-                                .optCircuitBreaker(
-                                        PrecisionBreakerConfig.builder()
-                                                .optSlidingWindowSize(2)
-                                                .optMinimumNumberOfSteps(2)
-                                                .optWaitSteps(50)
-                                                .build())
-                                .build();
-                try (Model model = softmaxModel();
-                        PrecisionTrainer trainer =
-                                PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config)) {
-                    trainer.initialize(Runs.inputShape());
-                    PrecisionBreakerPlugin plugin = (PrecisionBreakerPlugin) trainer.getPlugin();
-                    System.out.println("LADDER " + plugin.getLadder());
-                    for (int i = 0; i < 6; i++) {
-                        Runs.step(trainer, i, Runs.Batch.FP16_OVERFLOW);
-                    }
-                    System.out.println("ACTIVE " + plugin.getActivePrecision());
-                    System.out.println("FINITE " + Runs.allFinite(Runs.flatWeights(model)));
                 }
                 break;
             case "unguarded-bf16-softmax":

@@ -1,0 +1,77 @@
+package io.github.djlprecision.pytorch;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import io.github.djlprecision.Precision;
+import io.github.djlprecision.plugins.GraphCasts;
+import io.github.djlprecision.spi.AmpKernels;
+import io.github.djlprecision.spi.PrecisionPlugin;
+
+/**
+ * The {@code *-true} recipes: one data type for parameters, activations and gradients, as
+ * Lightning's {@code HalfPrecision} and {@code DoublePrecision}.
+ *
+ * <p>DJL cannot cast a block ({@code Block.cast} throws), so the parameters are created in the type:
+ * {@link #beforeInitialize} sets the model's data type, which DJL's initializers create parameters
+ * in. Floating inputs are converted to the type; 16-bit outputs go back to fp32 so the loss (and
+ * DJL's softmax) runs in fp32, while 64-bit outputs stay fp64.
+ */
+abstract class TruePrecision implements PrecisionPlugin {
+
+    private final Precision precision;
+    private final DataType type;
+    private final String path;
+    private final AmpKernels kernels;
+
+    TruePrecision(Precision precision, DataType type, String path, AmpKernels kernels) {
+        this.precision = precision;
+        this.type = type;
+        this.path = path;
+        this.kernels = kernels;
+    }
+
+    @Override
+    public AmpKernels getKernels() {
+        return kernels;
+    }
+
+    @Override
+    public Precision getPrecision() {
+        return precision;
+    }
+
+    @Override
+    public String getPath() {
+        return path;
+    }
+
+    @Override
+    public DataType getParameterType() {
+        return type;
+    }
+
+    @Override
+    public void beforeInitialize(Model model) {
+        model.setDataType(type);
+    }
+
+    @Override
+    public NDList convertInput(NDList input) {
+        return InputCasts.toFloating(input, type);
+    }
+
+    @Override
+    public NDList convertOutput(NDList output) {
+        if (type != DataType.FLOAT16) {
+            return output;
+        }
+        NDList converted = new NDList(output.size());
+        for (NDArray array : output) {
+            converted.add(
+                    array.getDataType() == DataType.FLOAT16 ? GraphCasts.toFloat32(array) : array);
+        }
+        return converted;
+    }
+}
