@@ -117,7 +117,7 @@ public final class PrecisionConfig {
 
     /**
      * Returns after how many consecutive steps with a loss scale below 1 the trainer logs a
-     * diagnosis and tells {@link PrecisionListener}s.
+     * diagnosis and tells the trainer's {@code PrecisionListener}s.
      *
      * @return the number of steps; 0 when the diagnosis is off
      */

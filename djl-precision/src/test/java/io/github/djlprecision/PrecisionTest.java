@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.DataType;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,6 +32,24 @@ class PrecisionTest {
     })
     void parsesEveryLightningValue(String value, Precision expected) {
         assertEquals(expected, Precision.parse(value));
+    }
+
+    @Test
+    void legacyValueWarnsAtMostOncePerProcess() {
+        // slf4j-simple writes to whatever System.err is when it logs
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            Precision.parse("bf16");
+            Precision.parse("bf16");
+            Precision.parse("bf16");
+        } finally {
+            System.setErr(err);
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        // at most once: another test in this JVM may have parsed "bf16" first
+        assertTrue(log.split("Precision 'bf16' is supported", -1).length <= 2, log);
     }
 
     @ParameterizedTest

@@ -17,7 +17,9 @@ import io.github.djlprecision.spi.PrecisionPluginProvider;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,11 +54,17 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
 
     private static final Logger logger = LoggerFactory.getLogger(PyTorchPrecisionProvider.class);
 
+    /** CUDA compute capability per device id, read from the driver once per process. */
+    private static final Map<Integer, String> CAPABILITIES = new ConcurrentHashMap<>();
+
+    /** Warnings already logged: every trainer asks again, and says the same thing. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
     private final IntFunction<String> computeCapability;
 
     /** Creates the provider; {@link java.util.ServiceLoader} uses this constructor. */
     public PyTorchPrecisionProvider() {
-        this(CudaUtils::getComputeCapability);
+        this(device -> CAPABILITIES.computeIfAbsent(device, CudaUtils::getComputeCapability));
     }
 
     /**
@@ -123,7 +131,9 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                             + " has "
                             + version
                             + ". Use '16-mixed', or '32-true'.");
-        } else if (precision.computeType() == DataType.FLOAT16 && capability < 70) {
+        } else if (precision.computeType() == DataType.FLOAT16
+                && capability < 70
+                && WARNED.add(device + " " + precision)) {
             logger.warn(
                     "{} has compute capability {}, below 7.0: no tensor cores, so {} saves"
                             + " memory but will not be faster than 32-true.",
@@ -190,10 +200,13 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                                     : ""));
             return new Plan(Kind.NATIVE, null, null);
         }
-        logger.warn(
-                "16-mixed cannot use native autocast ({}); falling back to Apex-style O2: fp16"
-                        + " model, fp32 master weights, fp32 norm layers, dynamic loss scaling",
-                nativeAmp.reason);
+        if (WARNED.add(nativeAmp.reason)) {
+            logger.warn(
+                    "16-mixed cannot use native autocast ({}); falling back to Apex-style O2: fp16"
+                            + " model, fp32 master weights, fp32 norm layers, dynamic loss"
+                            + " scaling",
+                    nativeAmp.reason);
+        }
         return new Plan(Kind.APEX_O2, nativeAmp.amp, nativeAmp.reason);
     }
 

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.proto.ConfigProto;
@@ -56,6 +58,10 @@ import org.tensorflow.proto.RewriterConfig;
  * global_jit_level} and, on CPU, {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit}. Soft placement is
  * always off, so a graph pinned to a device TensorFlow lacks fails instead of running on CPU.
  *
+ * <p>TensorFlow's native log shows warnings and errors only: {@link Builder#build()} sets {@code
+ * TF_CPP_MIN_LOG_LEVEL=1} when the environment has no value. Set it to {@code 0} before starting
+ * Java to see TensorFlow's INFO lines too, e.g. grappler's "Converted N/M nodes to bfloat16".
+ *
  * <p>It is not a {@code PrecisionPlugin}: DJL's TensorFlow engine cannot train, and on inference
  * every 16-bit step happens inside TensorFlow, chosen by the options the model is loaded with, so
  * none of the plugin hooks would run. {@code PrecisionTrainer} refuses TensorFlow with that reason.
@@ -71,7 +77,22 @@ public final class TensorFlowPrecision {
     /** The XLA flag that lets {@code global_jit_level} compile clusters on CPU. */
     public static final String XLA_CPU_GLOBAL_JIT = "--tf_xla_cpu_global_jit";
 
+    /**
+     * The process variable TensorFlow's native log reads its threshold from: 0 INFO, 1 WARNING, 2
+     * ERROR, 3 FATAL.
+     */
+    public static final String LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL";
+
     private static final Logger logger = LoggerFactory.getLogger(TensorFlowPrecision.class);
+
+    /** Warnings about the process environment already logged: it is the same for every plugin. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    /**
+     * DJL's default session config, read once per process: it asks CUDA for the GPU count, which
+     * logs a warning each time where a CUDA runtime has no usable driver.
+     */
+    private static volatile ConfigProto djlSessionConfig;
 
     private final Precision precision;
     private final Device device;
@@ -144,10 +165,19 @@ public final class TensorFlowPrecision {
         graph.setRewriteOptions(rewrites);
         // DJL's default keeps its thread settings and visible GPUs; it turns soft placement on
         // with GPUs, which would run a graph pinned to a missing device silently on CPU
-        return JavacppUtils.getSessionConfig().toBuilder()
+        return djlSessionConfig().toBuilder()
                 .setGraphOptions(graph)
                 .setAllowSoftPlacement(false)
                 .build();
+    }
+
+    private static ConfigProto djlSessionConfig() {
+        ConfigProto config = djlSessionConfig;
+        if (config == null) {
+            config = JavacppUtils.getSessionConfig();
+            djlSessionConfig = config;
+        }
+        return config;
     }
 
     /**
@@ -452,12 +482,19 @@ public final class TensorFlowPrecision {
 
         private void prepareEnvironment(String type, boolean useXla) {
             boolean loaded = ProcessEnvironment.isTensorFlowLoaded();
+            if (ProcessEnvironment.get(LOG_LEVEL) == null) {
+                // TensorFlow's INFO lines (CPU features, SavedModel loading, grappler) fill a
+                // console; warnings and errors still show
+                ProcessEnvironment.set(LOG_LEVEL, "1");
+            }
             if (precision.isBfloat16()) {
                 String onednn = ProcessEnvironment.get(ONEDNN_OPTS);
                 if (onednn == null) {
                     ProcessEnvironment.set(ONEDNN_OPTS, "1");
                     warnIfLoaded(loaded, ONEDNN_OPTS + "=1");
-                } else if (!"1".equals(onednn) && !"true".equalsIgnoreCase(onednn)) {
+                } else if (!"1".equals(onednn)
+                        && !"true".equalsIgnoreCase(onednn)
+                        && WARNED.add(ONEDNN_OPTS + "=" + onednn)) {
                     // a value the user set is theirs; verify() will report the outcome
                     logger.warn(
                             "{}={} in the environment switches oneDNN, and with it TensorFlow's"
@@ -479,7 +516,7 @@ public final class TensorFlowPrecision {
         }
 
         private static void warnIfLoaded(boolean loaded, String setting) {
-            if (loaded) {
+            if (loaded && WARNED.add(setting)) {
                 logger.warn(
                         "Set {} after TensorFlow was loaded; TensorFlow may have read its"
                                 + " environment already. Build the precision plugin before"

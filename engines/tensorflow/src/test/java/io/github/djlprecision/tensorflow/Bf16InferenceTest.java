@@ -63,6 +63,14 @@ class Bf16InferenceTest {
     }
 
     @Test
+    void buildQuietsTensorFlowsInfoLogUnlessTheEnvironmentChoseALevel() {
+        String atJvmStart = System.getenv(TensorFlowPrecision.LOG_LEVEL);
+        assertEquals(
+                atJvmStart == null ? "1" : atJvmStart,
+                ProcessEnvironment.get(TensorFlowPrecision.LOG_LEVEL));
+    }
+
+    @Test
     void fp32MatchesTheDoublePrecisionReference() {
         double[][] ref = reference();
         for (int r = 0; r < TinySavedModels.BATCH; r++) {
