@@ -36,13 +36,14 @@ import java.util.function.Predicate;
  *
  * <p>Which path runs is the plugin's choice, following one setting, {@link
  * PrecisionConfig#getWeightConversion()}. With the default, {@link WeightConversion#AUTO}, a
- * precision that computes in fp16 converts the model's fp32 weights to fp16 once, keeping norm
- * layers in fp32 (PyTorch's {@code model.half()} serving recipe): autocast would otherwise cast
+ * precision that computes in fp16 converts the model's fp32 weights to fp16 once, keeping batch
+ * norm in fp32 (PyTorch's {@code model.half()} serving recipe): autocast would otherwise cast
  * every weight on every call, which costs more than it saves when batches are small. {@code
  * 16-true} then runs the converted model as it is; {@code 16-mixed} still runs it under autocast,
- * which keeps autocast's fp32 operations (softmax, norms) but finds the weights already in fp16.
- * {@link WeightConversion#NEVER} keeps fp32 weights (e.g. shared with a trainer) and casts them
- * per call; {@code bf16-mixed} always does, since DJL cannot hold bfloat16 parameters. {@link
+ * which keeps autocast's fp32 operations (layer norm, for one) but finds the weights already in
+ * fp16.
+ * {@link WeightConversion#NEVER} keeps fp32 weights (e.g. shared with a trainer) and casts them per
+ * call; {@code bf16-mixed} always does, since DJL cannot hold bfloat16 parameters. {@link
  * #getPath()} names the path in effect and, where conversion was possible but not done, why.
  *
  * <p>Everything but the forward pass is the wrapped block's own, so parameter names, saving and
@@ -61,10 +62,10 @@ public final class PrecisionBlock implements Block {
     }
 
     /**
-     * Makes a model's forward passes run in a precision, by setting a {@code PrecisionBlock}
-     * around its block. Where the path converts weights (see the class comment) it does so here,
-     * once, releasing the fp32 arrays; create predictors after this call, since a predictor made
-     * before keeps the released arrays.
+     * Makes a model's forward passes run in a precision, by setting a {@code PrecisionBlock} around
+     * its block. Where the path converts weights (see the class comment) it does so here, once,
+     * releasing the fp32 arrays; create predictors after this call, since a predictor made before
+     * keeps the released arrays.
      *
      * @param model a model whose parameters exist (loaded or initialized), on the device it will
      *     run on

@@ -292,8 +292,8 @@ public final class PrecisionConfig {
         }
 
         /**
-         * Sets whether inference ({@code PrecisionBlock.wrap}) may convert the model's fp32
-         * weights to fp16 once instead of casting them under autocast on every call; see {@link
+         * Sets whether inference ({@code PrecisionBlock.wrap}) may convert the model's fp32 weights
+         * to fp16 once instead of casting them under autocast on every call; see {@link
          * WeightConversion}. The trainer ignores it.
          *
          * @param weightConversion {@link WeightConversion#AUTO} (default), {@link

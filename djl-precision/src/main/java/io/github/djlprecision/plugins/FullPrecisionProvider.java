@@ -10,10 +10,10 @@ import io.github.djlprecision.spi.PrecisionPluginProvider;
 import java.util.Set;
 
 /**
- * Serves {@code 32-true} on every engine, below any engine's own provider, so an engine that
- * cannot train can still refuse it with its own reason. A model whose weights were converted to 16
- * bits for inference is refused: its fp32 weights are gone, and fp32 inputs would meet 16-bit
- * weights in the engine.
+ * Serves {@code 32-true} on every engine, below any engine's own provider, so an engine that cannot
+ * train can still refuse it with its own reason. A model whose weights were converted to 16 bits
+ * for inference is refused: its fp32 weights are gone, and fp32 inputs would meet 16-bit weights in
+ * the engine.
  */
 public final class FullPrecisionProvider implements PrecisionPluginProvider {
 
