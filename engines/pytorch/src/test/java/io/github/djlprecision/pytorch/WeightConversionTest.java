@@ -410,6 +410,15 @@ class WeightConversionTest {
                     training.getMessage().contains("16-mixed trains float32 weights"),
                     training.getMessage());
             assertFalse(loaded.getBlock() instanceof PrecisionBlock);
+            // unwrapped, fp32 inputs meet fp16 weights in LibTorch: DJL has no hook to check first
+            try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDList x = new NDList(input(manager, Net.CNN.input, 1));
+                TranslateException bare =
+                        assertThrows(TranslateException.class, () -> predict(loaded, x));
+                assertTrue(
+                        String.valueOf(bare.getCause().getMessage()).contains("Half"),
+                        String.valueOf(bare.getCause()));
+            }
         }
     }
 
