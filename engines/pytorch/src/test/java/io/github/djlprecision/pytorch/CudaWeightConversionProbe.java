@@ -71,8 +71,8 @@ public final class CudaWeightConversionProbe {
             float[] fp32 = ConversionNets.predict(model, x);
             PrecisionBlock block = PrecisionBlock.wrap(model, PrecisionConfig.of(precision));
             System.out.println(name + ": path " + block.getPath());
-            if (precision.equals("16-mixed")
-                    && !block.getPath().startsWith("native-autocast(cuda")) {
+            String autocast = "native-autocast(" + (gpu.isGpu() ? "cuda" : "cpu");
+            if (precision.equals("16-mixed") && !block.getPath().startsWith(autocast)) {
                 failures.add(name + ": path " + block.getPath());
             }
             List<String> types = ConversionNets.typeProblems(model.getBlock(), keptFp32, gpu);
