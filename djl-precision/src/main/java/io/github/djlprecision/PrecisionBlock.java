@@ -37,14 +37,13 @@ import java.util.function.Predicate;
  * <p>Which path runs is the plugin's choice, following one setting, {@link
  * PrecisionConfig#getWeightConversion()}. With the default, {@link WeightConversion#AUTO}, a
  * precision that computes in fp16 converts the model's fp32 weights to fp16 once, keeping batch
- * norm in fp32 (PyTorch's {@code model.half()} serving recipe): autocast would otherwise cast
- * every weight on every call, which costs more than it saves when batches are small. {@code
- * 16-true} then runs the converted model as it is; {@code 16-mixed} still runs it under autocast,
- * which keeps autocast's fp32 operations (layer norm, for one) but finds the weights already in
- * fp16.
- * {@link WeightConversion#NEVER} keeps fp32 weights (e.g. shared with a trainer) and casts them per
- * call; {@code bf16-mixed} always does, since DJL cannot hold bfloat16 parameters. {@link
- * #getPath()} names the path in effect and, where conversion was possible but not done, why.
+ * norm in fp32 (PyTorch's {@code model.half()} serving recipe): autocast would otherwise cast every
+ * weight on every call, which costs more than it saves when batches are small. {@code 16-true} then
+ * runs the converted model as it is; {@code 16-mixed} still runs it under autocast, which keeps
+ * autocast's fp32 operations (layer norm, for one) but finds the weights already in fp16. {@link
+ * WeightConversion#NEVER} keeps fp32 weights (e.g. shared with a trainer) and casts them per call;
+ * {@code bf16-mixed} always does, since DJL cannot hold bfloat16 parameters. {@link #getPath()}
+ * names the path in effect and, where conversion was possible but not done, why.
  *
  * <p>Everything but the forward pass is the wrapped block's own, so parameter names, saving and
  * loading are unchanged: a converted model saves fp16 weights, and {@code Model.load} gives them
@@ -73,8 +72,8 @@ public final class PrecisionBlock implements Block {
      * @return the block now set on the model
      * @throws UnsupportedPrecisionException if no installed plugin can run this precision for
      *     inference on the model's engine, device and blocks, naming why (e.g. {@code 16-true} on
-     *     fp32 parameters with {@link WeightConversion#NEVER}, or a conversion that is impossible
-     *     with {@link WeightConversion#ALWAYS})
+     *     fp32 parameters with {@link WeightConversion#NEVER}), or with {@link
+     *     WeightConversion#ALWAYS} if the plugin's path does not hold fp16 weights
      */
     public static PrecisionBlock wrap(Model model, PrecisionConfig precisionConfig) {
         Block block = model.getBlock();
@@ -98,6 +97,18 @@ public final class PrecisionBlock implements Block {
                                 precisionConfig,
                                 PluginRequest.Purpose.INFERENCE,
                                 model));
+        if (precisionConfig.getWeightConversion() == WeightConversion.ALWAYS
+                && plugin.getParameterType() != DataType.FLOAT16) {
+            plugin.close();
+            throw new UnsupportedPrecisionException(
+                    "Weight conversion ALWAYS needs float16 weights, but "
+                            + plugin.getPath()
+                            + " holds "
+                            + plugin.getParameterType()
+                            + " ones on the "
+                            + model.getNDManager().getEngine().getEngineName()
+                            + " engine. Use AUTO to run the weights as they are.");
+        }
         // e.g. converts fp32 weights to fp16 once
         plugin.convertModule(model);
         PrecisionBlock wrapper = new PrecisionBlock(block, plugin);

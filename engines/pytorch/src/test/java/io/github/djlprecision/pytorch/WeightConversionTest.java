@@ -324,6 +324,25 @@ class WeightConversionTest {
     }
 
     @Test
+    void alwaysRefusesAPluginThatKeepsFp32Weights() {
+        PrecisionConfig config =
+                PrecisionConfig.builder()
+                        .optPrecision("16-mixed")
+                        .optPlugin("test-no-unscale")
+                        .optWeightConversion(WeightConversion.ALWAYS)
+                        .build();
+        try (Model model = model(Net.MLP)) {
+            UnsupportedPrecisionException e =
+                    assertThrows(
+                            UnsupportedPrecisionException.class,
+                            () -> PrecisionBlock.wrap(model, config));
+            assertTrue(
+                    e.getMessage().contains("test-no-unscale holds float32 ones"), e.getMessage());
+            assertFalse(model.getBlock() instanceof PrecisionBlock);
+        }
+    }
+
+    @Test
     void sixteenMixedKeepsFp32WeightsItCannotConvertAndSaysWhy() throws TranslateException {
         try (Model model = outOfRange();
                 NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
