@@ -18,6 +18,7 @@ public final class PrecisionConfig {
     private final String pluginName;
     private final List<PluginDecoratorConfig> decorators;
     private final int lowScaleDiagnosisSteps;
+    private final WeightConversion weightConversion;
 
     private PrecisionConfig(Builder builder) {
         precision = builder.precision;
@@ -28,6 +29,7 @@ public final class PrecisionConfig {
         pluginName = builder.pluginName;
         decorators = List.copyOf(builder.decorators);
         lowScaleDiagnosisSteps = builder.lowScaleDiagnosisSteps;
+        weightConversion = builder.weightConversion;
     }
 
     /**
@@ -125,6 +127,15 @@ public final class PrecisionConfig {
         return lowScaleDiagnosisSteps;
     }
 
+    /**
+     * Returns whether inference may convert the model's fp32 weights to fp16 once.
+     *
+     * @return the setting; {@link WeightConversion#AUTO} unless set
+     */
+    public WeightConversion getWeightConversion() {
+        return weightConversion;
+    }
+
     @Override
     public String toString() {
         return precision + (ampLevel == null ? "" : " (amp_level " + ampLevel + ")");
@@ -141,6 +152,7 @@ public final class PrecisionConfig {
         private String pluginName;
         private final List<PluginDecoratorConfig> decorators = new ArrayList<>();
         private int lowScaleDiagnosisSteps = 100;
+        private WeightConversion weightConversion = WeightConversion.AUTO;
 
         Builder() {}
 
@@ -273,13 +285,43 @@ public final class PrecisionConfig {
         }
 
         /**
+         * Sets whether inference ({@code PrecisionBlock.wrap}) may convert the model's fp32 weights
+         * to fp16 once instead of casting them under autocast on every call; see {@link
+         * WeightConversion}. The trainer ignores it.
+         *
+         * @param weightConversion {@link WeightConversion#AUTO} (default), {@link
+         *     WeightConversion#ALWAYS} or {@link WeightConversion#NEVER}
+         * @return this builder
+         */
+        public Builder optWeightConversion(WeightConversion weightConversion) {
+            if (weightConversion == null) {
+                throw new IllegalArgumentException(
+                        "WeightConversion must not be null. Accepted values: AUTO, ALWAYS,"
+                                + " NEVER.");
+            }
+            this.weightConversion = weightConversion;
+            return this;
+        }
+
+        /**
          * Builds the settings, checking that they fit together.
          *
          * @return the settings
          * @throws IllegalArgumentException if an Apex level is combined with anything but {@code
-         *     16-mixed}
+         *     16-mixed}, or weight conversion is required where there is nothing to convert to
          */
         public PrecisionConfig build() {
+            if (weightConversion == WeightConversion.ALWAYS
+                    && (precision.computeType().getNumOfBytes() > 2 || ampLevel != null)) {
+                throw new IllegalArgumentException(
+                        "Weight conversion ALWAYS converts weights to 16 bits for inference; it"
+                                + " applies to precisions '16-true', '16-mixed' and 'bf16-mixed'"
+                                + " without amp_level, not '"
+                                + precision
+                                + "'"
+                                + (ampLevel == null ? "" : " with amp_level " + ampLevel)
+                                + ". Use AUTO or NEVER.");
+            }
             if (ampLevel != null && precision != Precision.HALF_MIXED) {
                 throw new IllegalArgumentException(
                         "amp_level "

@@ -123,4 +123,40 @@ class PrecisionTest {
                         .getAmpLevel()
                         .orElseThrow());
     }
+
+    @Test
+    void weightConversionDefaultsToAutoAndIsCheckedAgainstThePrecision() {
+        assertEquals(WeightConversion.AUTO, PrecisionConfig.of("16-mixed").getWeightConversion());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> PrecisionConfig.builder().optWeightConversion(null));
+        for (String precision : new String[] {"32-true", "64-true"}) {
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () ->
+                                    PrecisionConfig.builder()
+                                            .optPrecision(precision)
+                                            .optWeightConversion(WeightConversion.ALWAYS)
+                                            .build());
+            assertTrue(e.getMessage().contains("not '" + precision + "'"), e.getMessage());
+        }
+        IllegalArgumentException apex =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                PrecisionConfig.builder()
+                                        .optPrecision("16-mixed")
+                                        .optAmpLevel("O2")
+                                        .optWeightConversion(WeightConversion.ALWAYS)
+                                        .build());
+        assertTrue(apex.getMessage().contains("with amp_level O2"), apex.getMessage());
+        assertEquals(
+                WeightConversion.NEVER,
+                PrecisionConfig.builder()
+                        .optPrecision("32-true")
+                        .optWeightConversion(WeightConversion.NEVER)
+                        .build()
+                        .getWeightConversion());
+    }
 }

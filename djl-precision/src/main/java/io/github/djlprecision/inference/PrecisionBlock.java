@@ -16,6 +16,7 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.WeightConversion;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
@@ -32,12 +33,26 @@ import java.util.function.Predicate;
  * model.newPredictor(translator)} computes in 16 bits and the translator sees fp32 outputs.
  *
  * <pre>{@code
- * PrecisionBlock.wrap(model, PrecisionConfig.of("16-mixed"));
+ * PrecisionBlock block = PrecisionBlock.wrap(model, PrecisionConfig.of("16-mixed"));
+ * System.out.println(block.getPath()); // what runs
  * try (Predictor<I, O> predictor = model.newPredictor(translator)) { ... }
  * }</pre>
  *
+ * <p>Which path runs is the plugin's choice, following one setting, {@link
+ * PrecisionConfig#getWeightConversion()}. With the default, {@link WeightConversion#AUTO}, a
+ * precision that computes in fp16 converts the model's fp32 weights to fp16 once, keeping batch
+ * norm in fp32 (PyTorch's {@code model.half()} serving recipe): autocast would otherwise cast every
+ * weight on every call, which costs more than it saves when batches are small. {@code 16-true} then
+ * runs the converted model as it is; {@code 16-mixed} still runs it under autocast, which keeps
+ * autocast's fp32 operations (layer norm, for one) but finds the weights already in fp16. {@link
+ * WeightConversion#NEVER} keeps fp32 weights (e.g. shared with a trainer) and casts them per call;
+ * {@code bf16-mixed} always does, since DJL cannot hold bfloat16 parameters. {@link #getPath()}
+ * names the path in effect and, where conversion was possible but not done, why.
+ *
  * <p>Everything but the forward pass is the wrapped block's own, so parameter names, saving and
- * loading are unchanged. For training use {@code PrecisionTrainer}, which calls the same hooks.
+ * loading are unchanged: a converted model saves fp16 weights, and {@code Model.load} gives them
+ * back in fp16 with the model property {@link WeightConversion#PROPERTY} saying so. For training
+ * use {@code PrecisionTrainer}, which calls the same hooks.
  */
 public final class PrecisionBlock implements Block {
 
@@ -50,16 +65,19 @@ public final class PrecisionBlock implements Block {
     }
 
     /**
-     * Makes a model's forward passes run in a precision, by setting a {@code PrecisionBlock}
-     * around its block.
+     * Makes a model's forward passes run in a precision, by setting a {@code PrecisionBlock} around
+     * its block. Where the path converts weights (see the class comment) it does so here, once,
+     * releasing the fp32 arrays; create predictors after this call, since a predictor made before
+     * keeps the released arrays.
      *
      * @param model a model whose parameters exist (loaded or initialized), on the device it will
      *     run on
-     * @param precisionConfig the precision
+     * @param precisionConfig the precision, and whether weights may be converted
      * @return the block now set on the model
      * @throws UnsupportedPrecisionException if no installed plugin can run this precision for
-     *     inference on the model's engine, device and blocks (e.g. {@code 16-true} on fp32
-     *     parameters: DJL cannot cast them)
+     *     inference on the model's engine, device and blocks, naming why (e.g. {@code 16-true} on
+     *     fp32 parameters with {@link WeightConversion#NEVER}), or with {@link
+     *     WeightConversion#ALWAYS} if the plugin's path does not hold fp16 weights
      */
     public static PrecisionBlock wrap(Model model, PrecisionConfig precisionConfig) {
         Block block = model.getBlock();
@@ -83,6 +101,20 @@ public final class PrecisionBlock implements Block {
                                 precisionConfig,
                                 PluginRequest.Purpose.INFERENCE,
                                 model));
+        if (precisionConfig.getWeightConversion() == WeightConversion.ALWAYS
+                && plugin.getParameterType() != DataType.FLOAT16) {
+            plugin.close();
+            throw new UnsupportedPrecisionException(
+                    "Weight conversion ALWAYS needs float16 weights, but "
+                            + plugin.getPath()
+                            + " holds "
+                            + plugin.getParameterType()
+                            + " ones on the "
+                            + model.getNDManager().getEngine().getEngineName()
+                            + " engine. Use AUTO to run the weights as they are.");
+        }
+        // e.g. converts fp32 weights to fp16 once
+        plugin.convertModule(model);
         PrecisionBlock wrapper = new PrecisionBlock(block, plugin);
         model.setBlock(wrapper);
         return wrapper;
@@ -95,6 +127,17 @@ public final class PrecisionBlock implements Block {
      */
     public PrecisionPlugin getPlugin() {
         return plugin;
+    }
+
+    /**
+     * Returns what runs on every forward pass, e.g. {@code "native-autocast(cuda, float16)"} or
+     * {@code "converted-weights(float16, float32 norm layers)"}: the plugin's {@link
+     * PrecisionPlugin#getPath()}.
+     *
+     * @return the path in effect
+     */
+    public String getPath() {
+        return plugin.getPath();
     }
 
     /**

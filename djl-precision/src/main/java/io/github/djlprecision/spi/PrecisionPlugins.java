@@ -80,7 +80,9 @@ public final class PrecisionPlugins {
                 problems.addAll(decorator.get().check(request, plugin));
             }
         }
-        if (plugin != null && request.model() != null) {
+        if (plugin != null
+                && request.purpose() == PluginRequest.Purpose.TRAINING
+                && request.model() != null) {
             checkParameterTypes(request.model(), plugin, problems);
         }
         if (plugin != null
@@ -160,10 +162,11 @@ public final class PrecisionPlugins {
     }
 
     /**
-     * Refuses a model whose parameters already exist in another type than the recipe holds them
-     * in, e.g. a checkpoint saved in {@code 16-true} loaded for {@code 32-true}: DJL cannot convert
-     * them ({@code Block.cast} throws), and using them as they are fails at the first forward or
-     * silently runs another precision.
+     * Refuses training on a model whose parameters already exist in another type than the recipe
+     * holds them in, e.g. a checkpoint saved in {@code 16-true} loaded for {@code 32-true}: DJL
+     * cannot convert them ({@code Block.cast} throws), and training them as they are fails at the
+     * first forward or silently runs another precision. (Inference may convert: the providers
+     * decide.)
      */
     private static void checkParameterTypes(
             Model model, PrecisionPlugin plugin, List<String> problems) {

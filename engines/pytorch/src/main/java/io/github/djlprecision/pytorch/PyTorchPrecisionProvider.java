@@ -1,12 +1,15 @@
 package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
+import ai.djl.Model;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
 import ai.djl.util.cuda.CudaUtils;
 import io.github.djlprecision.AmpLevel;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.WeightConversion;
 import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.spi.AmpKernels;
@@ -30,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * {@code 16-mixed}. When native autocast cannot be used (LibTorch lacks it, or the user declined it
  * with {@code optNativeAutocast(false)}), {@code 16-mixed} falls back to Apex O2 and says so in its
  * path.
+ *
+ * <p>For inference on a model whose parameters exist, {@code 16-true} and {@code 16-mixed} run over
+ * weights converted to fp16 once ({@link ConvertedWeightsPlugin}) as {@link WeightConversion}
+ * allows: {@code 16-true} as PyTorch's {@code model.half()}, {@code 16-mixed} still under autocast.
+ * {@code bf16-mixed} keeps fp32 weights: DJL cannot hold bfloat16 parameters.
  */
 public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
 
@@ -51,6 +59,20 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                     + " optimizers abort the process when they create their state for it"
                     + " (NDArray.zerosLike). Use 'bf16-mixed' (fp32 parameters, bfloat16 compute)"
                     + " instead.";
+
+    /** Why {@code bf16-mixed} cannot run over converted weights. */
+    static final String BF16_WEIGHTS_UNSUPPORTED =
+            "bf16-mixed cannot convert weights to bfloat16: DJL 0.36 cannot hold bfloat16"
+                    + " parameters without terminating the JVM (its toType(BFLOAT16) and"
+                    + " NDArray decoding hand bfloat16 to native code). bf16-mixed runs under"
+                    + " autocast over float32 weights; use weight conversion AUTO or NEVER, or"
+                    + " '16-mixed' / '16-true' to convert to float16.";
+
+    /** Weights converted once, run without autocast (PyTorch's {@code model.half()}). */
+    private static final String HALF_PATH = "converted-weights(float16, float32 batch norm)";
+
+    /** Weights converted once, run under autocast, which keeps every norm layer in fp32. */
+    private static final String AUTOCAST_PATH = "converted-weights(float16, float32 norm layers)";
 
     private static final Logger logger = LoggerFactory.getLogger(PyTorchPrecisionProvider.class);
 
@@ -160,14 +182,131 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
             problems.add(BF16_TRUE_UNSUPPORTED);
             throw new UnsupportedPrecisionException(problems);
         }
+        Model model = request.model();
+        boolean inference = request.purpose() == PluginRequest.Purpose.INFERENCE;
+        String weightsNote = "";
+        if (problems.isEmpty()
+                && inference
+                && hasParameters(model)
+                && config.getAmpLevel().isEmpty()) {
+            InferencePlan inferencePlan = planInference(config, device, model.getBlock(), problems);
+            if (!problems.isEmpty()) {
+                throw new UnsupportedPrecisionException(problems);
+            }
+            if (inferencePlan.plugin != null) {
+                return inferencePlan.plugin;
+            }
+            weightsNote = inferencePlan.weightsNote;
+        }
         Plan plan = plan(config, problems);
+        if (!inference && plan.kind == Kind.NATIVE && hasParameters(model)) {
+            checkNotConverted(model, precision, problems);
+        }
         if (precision.isBfloat16() && request.model() != null) {
             problems.addAll(Bf16BlockGuard.unsafeBlocks(request.model().getBlock()));
         }
         if (!problems.isEmpty()) {
             throw new UnsupportedPrecisionException(problems);
         }
-        return plan.build(config, device);
+        return plan.build(config, device, weightsNote);
+    }
+
+    private static boolean hasParameters(Model model) {
+        return model != null && model.getBlock() != null && model.getBlock().isInitialized();
+    }
+
+    /**
+     * Plans inference over fp16 weights, converted once: the fastest correct path whenever the
+     * weights may be converted, since autocast otherwise casts every weight on every call.
+     *
+     * @return the plugin over fp16 weights; or none, to run the weights as they are with the note
+     *     saying why, or with problems added when the request must be refused
+     */
+    private InferencePlan planInference(
+            PrecisionConfig config, Device device, Block root, List<String> problems) {
+        Precision precision = config.getPrecision();
+        WeightConversion conversion = config.getWeightConversion();
+        if (precision == Precision.BF16_MIXED) {
+            if (conversion == WeightConversion.ALWAYS) {
+                problems.add(BF16_WEIGHTS_UNSUPPORTED);
+            }
+            String fp16 = Fp16Weights.firstFp16Weight(root);
+            if (fp16 != null) {
+                problems.add(
+                        "Parameter "
+                                + fp16
+                                + " is float16 (weights converted for inference?): bf16-mixed"
+                                + " would round it again to bfloat16 on every call. Run this model"
+                                + " in '16-mixed' or '16-true'.");
+            }
+            return InferencePlan.KEEP;
+        }
+        if (precision != Precision.HALF_TRUE && precision != Precision.HALF_MIXED) {
+            return InferencePlan.KEEP;
+        }
+        Native nativeAmp = precision == Precision.HALF_MIXED ? nativeAmp(config) : null;
+        boolean autocast = nativeAmp != null && nativeAmp.autocast;
+        boolean converted = Fp16Weights.isConverted(root, autocast);
+        if (!converted && conversion == WeightConversion.NEVER) {
+            if (precision == Precision.HALF_TRUE) {
+                problems.add(
+                        "16-true runs float16 weights, but this model holds float32 ones and"
+                                + " weight conversion is NEVER. Use AUTO (the default) to convert"
+                                + " them once, or '16-mixed' to keep them and cast per call.");
+            }
+            return new InferencePlan(null, " over float32 weights");
+        }
+        List<String> why = Fp16Weights.problems(root, autocast);
+        if (why.isEmpty()) {
+            String path =
+                    autocast
+                            ? "native-autocast("
+                                    + (device.isGpu() ? "cuda" : "cpu")
+                                    + ", float16) over "
+                                    + AUTOCAST_PATH
+                            : HALF_PATH
+                                    + (nativeAmp == null
+                                            ? ""
+                                            : ", no autocast: " + nativeAmp.reason);
+            return new InferencePlan(
+                    new ConvertedWeightsPlugin(
+                            precision, autocast ? new NativeAutocast(nativeAmp.amp) : null, path),
+                    "");
+        }
+        if (precision == Precision.HALF_TRUE
+                || conversion == WeightConversion.ALWAYS
+                || converted
+                || !autocast) {
+            problems.addAll(why);
+            return InferencePlan.KEEP;
+        }
+        return new InferencePlan(null, " over float32 weights (not converted: " + why.get(0) + ")");
+    }
+
+    /**
+     * Refuses to train fp16 weights (e.g. converted for inference) in a mode that trains fp32 ones:
+     * autocast would run, but DJL's optimizers would update fp16 weights without master copies.
+     */
+    private static void checkNotConverted(Model model, Precision precision, List<String> problems) {
+        String fp16 = Fp16Weights.firstFp16Weight(model.getBlock());
+        if (fp16 != null) {
+            String property = model.getProperty(WeightConversion.PROPERTY);
+            problems.add(
+                    "Parameter "
+                            + fp16
+                            + " is float16"
+                            + (property == null
+                                    ? ""
+                                    : " (converted for inference: model property "
+                                            + WeightConversion.PROPERTY
+                                            + "="
+                                            + property
+                                            + ")")
+                            + ", but "
+                            + precision
+                            + " trains float32 weights. Load the float32 model it was converted"
+                            + " from.");
+        }
     }
 
     private Plan plan(PrecisionConfig config, List<String> problems) {
@@ -233,6 +372,16 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         return new Native(amp, true, null);
     }
 
+    /**
+     * What inference over existing parameters runs.
+     *
+     * @param plugin the plugin over fp16 weights, or null to run the weights as they are
+     * @param weightsNote appended to the path of a plan that keeps the weights, saying so
+     */
+    private record InferencePlan(PrecisionPlugin plugin, String weightsNote) {
+        static final InferencePlan KEEP = new InferencePlan(null, "");
+    }
+
     private enum Kind {
         NATIVE,
         HALF,
@@ -259,7 +408,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
      */
     private record Plan(Kind kind, LibTorchAmp amp, String fallbackReason) {
 
-        PrecisionPlugin build(PrecisionConfig config, Device device) {
+        PrecisionPlugin build(PrecisionConfig config, Device device, String weightsNote) {
             Precision precision = config.getPrecision();
             AmpKernels kernels =
                     amp != null && config.getGradScaler().isFusedKernels()
@@ -296,7 +445,8 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                                     + ", "
                                     + precision.computeType().name().toLowerCase(Locale.ROOT)
                                     + (scaler == null ? "" : ", loss scaling: " + kernels.name())
-                                    + ")";
+                                    + ")"
+                                    + weightsNote;
                     return new MixedPrecision(
                             precision, new NativeAutocast(amp), scaler, kernels, path);
             }
