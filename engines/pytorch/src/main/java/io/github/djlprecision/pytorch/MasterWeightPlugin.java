@@ -30,6 +30,7 @@ import java.util.Optional;
 final class MasterWeightPlugin extends MixedPrecisionPlugin {
 
     private final MasterWeights masters = new MasterWeights();
+    private final RecurrentStates states;
     private MasterWeightOptimizer optimizer;
 
     /**
@@ -37,9 +38,11 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
      *
      * @param scaler the loss scaler
      * @param path what runs, for {@link #getPath()}
+     * @param states gives recurrent blocks their initial states in fp16
      */
-    MasterWeightPlugin(DynamicLossScaler scaler, String path) {
+    MasterWeightPlugin(DynamicLossScaler scaler, String path, RecurrentStates states) {
         super(Precision.HALF_MIXED, (device, type) -> ForwardContext.NONE, scaler, path);
+        this.states = states;
     }
 
     /** The model holds fp16 weights; the fp32 masters live beside it. */
@@ -63,6 +66,7 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
             }
         }
         masters.create(model.getNDManager(), trainable);
+        states.place(model.getBlock());
     }
 
     @Override
@@ -76,7 +80,7 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
 
     @Override
     public NDList convertInput(NDList input) {
-        return InputCasts.toFloating(input, DataType.FLOAT16);
+        return states.convertInput(InputCasts.toFloating(input, DataType.FLOAT16));
     }
 
     @Override
@@ -121,6 +125,7 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
 
     @Override
     public void close() {
+        states.close();
         masters.close();
     }
 }

@@ -156,13 +156,18 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         if (plan.parameterType != null && request.model() != null) {
             checkNotCreated(request.model(), plan.parameterType, problems);
         }
-        if (precision.isBfloat16() && request.model() != null) {
-            problems.addAll(Bf16BlockGuard.unsafeBlocks(request.model().getBlock()));
+        Block root = request.model() == null ? null : request.model().getBlock();
+        if (plan.typedStates() && root != null) {
+            problems.addAll(
+                    RecurrentStates.problems(
+                            root,
+                            precision + config.getAmpLevel().map(l -> " amp_level " + l).orElse(""),
+                            plan.parameterType.name().toLowerCase(Locale.ROOT)));
         }
         if (!problems.isEmpty()) {
             throw new UnsupportedPrecisionException(problems);
         }
-        return plan.build(config, device);
+        return plan.build(config, device, root);
     }
 
     private Plan plan(PrecisionConfig config, List<String> problems) {
@@ -283,7 +288,12 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
      */
     private record Plan(Kind kind, DataType parameterType, LibTorchAmp amp, String fallbackReason) {
 
-        PrecisionPlugin build(PrecisionConfig config, Device device) {
+        /** Whether recurrent blocks need their initial states in the parameters' type. */
+        boolean typedStates() {
+            return parameterType != null && parameterType != DataType.FLOAT32;
+        }
+
+        PrecisionPlugin build(PrecisionConfig config, Device device, Block root) {
             Precision precision = config.getPrecision();
             String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
             switch (kind) {
@@ -291,7 +301,8 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                     return new TruePrecisionPlugin(
                             precision,
                             parameterType,
-                            level + "true(" + parameterType.name().toLowerCase(Locale.ROOT) + ")");
+                            level + "true(" + parameterType.name().toLowerCase(Locale.ROOT) + ")",
+                            typedStates() ? new RecurrentStates(root) : null);
                 case MASTER_WEIGHTS:
                     DynamicLossScaler o2Scaler = scaler(config);
                     String o2 =
@@ -302,11 +313,11 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                                     + (fallbackReason == null
                                             ? ""
                                             : " fallback from native autocast: " + fallbackReason);
-                    return new MasterWeightPlugin(o2Scaler, o2);
+                    return new MasterWeightPlugin(o2Scaler, o2, new RecurrentStates(root));
                 default:
                     DynamicLossScaler scaler =
                             precision.usesLossScaling() ? scaler(config) : null;
-                    String path =
+                    String pathHead =
                             level
                                     + "native-autocast("
                                     + (device.isGpu() ? "cuda" : "cpu")
@@ -314,10 +325,15 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                                     + precision.computeType().name().toLowerCase(Locale.ROOT)
                                     + (scaler == null
                                             ? ""
-                                            : ", loss scaling: " + scaler.getKernelsName())
-                                    + ")";
+                                            : ", loss scaling: " + scaler.getKernelsName());
+                    NativeAutocast autocast = new NativeAutocast(amp);
+                    Fp32Islands islands =
+                            new Fp32Islands(
+                                    autocast,
+                                    BlockPolicy.of(precision.computeType(), device),
+                                    root);
                     return new PyTorchMixedPrecisionPlugin(
-                            precision, new NativeAutocast(amp), scaler, path);
+                            precision, autocast, scaler, pathHead, islands);
             }
         }
 

@@ -21,7 +21,8 @@ import java.util.List;
  * <p>DJL cannot cast a block ({@code Block.cast} throws), so the parameters are created in the type:
  * {@link #beforeInitialize} sets the model's data type, which DJL's initializers create parameters
  * in. Inputs are converted to the type; 16-bit outputs go back to fp32 so the loss (and DJL's
- * softmax) runs in fp32, while 64-true keeps fp64 outputs.
+ * softmax) runs in fp32, while 64-true keeps fp64 outputs. DJL's recurrent blocks get their initial
+ * states in the type ({@link RecurrentStates}).
  *
  * <p>For fp64 the optimizer is called directly, as DJL's single-device step does ({@code
  * LocalParameterServer}): DJL's {@code Trainer.step()} reads the gradients' sum with {@code
@@ -32,6 +33,7 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
     private final Precision precision;
     private final DataType type;
     private final String path;
+    private final RecurrentStates states;
     private Optimizer optimizer;
     private boolean gradientsChecked;
 
@@ -41,11 +43,13 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
      * @param precision the precision reported ({@code 16-mixed} for Apex O0 and O3)
      * @param type the data type of parameters and activations
      * @param path what runs, for {@link #getPath()}
+     * @param states gives recurrent blocks their initial states in the type, or null for fp32
      */
-    TruePrecisionPlugin(Precision precision, DataType type, String path) {
+    TruePrecisionPlugin(Precision precision, DataType type, String path, RecurrentStates states) {
         this.precision = precision;
         this.type = type;
         this.path = path;
+        this.states = states;
     }
 
     @Override
@@ -61,6 +65,13 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
     @Override
     public void beforeInitialize(Model model) {
         model.setDataType(type);
+    }
+
+    @Override
+    public void convertModule(Model model) {
+        if (states != null) {
+            states.place(model.getBlock());
+        }
     }
 
     @Override
@@ -99,7 +110,8 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
 
     @Override
     public NDList convertInput(NDList input) {
-        return InputCasts.toFloating(input, type);
+        NDList converted = InputCasts.toFloating(input, type);
+        return states == null ? converted : states.convertInput(converted);
     }
 
     @Override
@@ -113,5 +125,12 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
                     array.getDataType() == DataType.FLOAT16 ? GraphCasts.toFloat32(array) : array);
         }
         return converted;
+    }
+
+    @Override
+    public void close() {
+        if (states != null) {
+            states.close();
+        }
     }
 }

@@ -512,30 +512,21 @@ class BadInputTest {
     }
 
     @Test
-    void bf16OnAModelWithSoftmaxIsRefusedInsteadOfAbortingTheJvm() throws Exception {
+    void breakerFallsBackToBf16WithTheSoftmaxLambdaAsAnFp32Island() throws Exception {
+        // 16-mixed places no island; the bf16 rung places its own on its first forward pass
         assertExitsNormally(
-                "bf16-softmax-refused",
+                "breaker-falls-back-to-bf16",
                 out -> {
-                    assertTrue(out.contains("REFUSED"), out);
-                    assertTrue(out.contains("LambdaBlock 'softmax'"), out);
-                    assertFalse(out.contains("ACCEPTED"), out);
-                });
-    }
-
-    @Test
-    void breakerNeverDegradesIntoBf16OnAModelThatCannotRunIt() throws Exception {
-        assertExitsNormally(
-                "breaker-skips-bf16",
-                out -> {
-                    assertTrue(out.contains("LADDER [16-mixed, 32-true]"), out);
-                    assertTrue(out.contains("ACTIVE 32-true"), out);
+                    assertTrue(out.contains("LADDER [16-mixed, bf16-mixed, 32-true]"), out);
+                    assertTrue(out.contains("ACTIVE bf16-mixed"), out);
+                    assertTrue(out.contains("fp32 islands: 03LambdaBlock"), out);
                     assertTrue(out.contains("FINITE true"), out);
                 });
     }
 
     @Test
     void withoutTheGuardsBf16SoftmaxDoesAbortTheJvm() throws Exception {
-        // the control: this is what the refusals above protect from, and why children are used
+        // the control: this is what the fp32 islands protect from, and why children are used
         ChildJvm.Result child = ChildJvm.run(ChildJvmScenarios.class, "unguarded-bf16-softmax");
         assertTrue(child.output().contains("DTYPE unknown"), child.output());
         assertTrue(child.output().contains("terminate called"), child.output());
