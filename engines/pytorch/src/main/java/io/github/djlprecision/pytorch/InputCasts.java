@@ -13,13 +13,13 @@ import java.util.Locale;
  * {@link io.github.djlprecision.plugins.GraphCasts}, which stays in the autograd graph.
  *
  * <p>Integer and boolean arrays (indices, masks) pass unchanged. A floating array cast to a
- * narrower type is checked on every batch, with one device read of two numbers per array: if its
- * values are all whole numbers (ids or counts stored as floats, common in DJL datasets) and the
- * cast changes any of them, or a finite value overflows to infinity, the cast is refused with an
- * {@link IllegalArgumentException}. Every batch, not only the first: a later batch may hold larger
- * ids, and DJL's training loop reads the loss to the host every batch anyway. Fractional values are
- * rounded, which is what a 16-bit type means. Widening casts (e.g. to fp64) are exact and are not
- * checked.
+ * narrower type is checked on every batch: if its values are all whole numbers (ids or counts
+ * stored as floats, common in DJL datasets) and the cast would change one (fp16 holds every whole
+ * number only up to 2048), the batch is refused with an {@link IllegalArgumentException}. Every
+ * batch, not only the first: a later batch may hold larger ids, and DJL's training loop reads the
+ * loss to the host every batch anyway. Fractional values are rounded and large ones overflow to
+ * infinity, which is what the narrower type means (the loss scaler of Apex O2 skips such steps, as
+ * Apex does). Widening casts (e.g. to fp64) are exact and are not checked.
  */
 final class InputCasts {
 
@@ -64,84 +64,52 @@ final class InputCasts {
     }
 
     /**
-     * Refuses a cast that would change whole-number data or overflow. The common case (fractional
-     * data in range) costs four fp32 operations and one read of two numbers; only whole-number
-     * data, values near the type's range, and arrays holding NaN or infinity take the exact check.
+     * Refuses a cast that would change whole-number data. Fractional data costs three fp32
+     * operations and one read of one number; only whole-number data takes the exact check.
      *
      * @param index the input's position, for the message
      * @param array the input
      * @param cast the input cast to the narrower type
      */
     private static void checkExact(int index, NDArray array, NDArray cast) {
+        if (!isWholeNumbers(array) || !changesFiniteValues(array, cast)) {
+            return;
+        }
         DataType type = cast.getDataType();
-        double[] quick = quickStats(array);
-        // the fractional parts of whole numbers sum to 0; NaN or infinity make the sum NaN
-        boolean wholeNumbers = quick[0] == 0;
-        boolean inRange = quick[1] <= largestFinite(type);
-        if (!wholeNumbers && inRange) {
-            return;
-        }
-        boolean[] flags = changes(array, cast);
-        boolean changed = flags[0];
-        boolean overflow = flags[1];
-        if (!overflow && !(wholeNumbers && changed)) {
-            return;
-        }
-        String typeName = type.name().toLowerCase(Locale.ROOT);
         String name =
                 "Input " + index + (array.getName() == null ? "" : " ('" + array.getName() + "')");
-        double largest = largestFiniteMagnitude(array);
-        if (wholeNumbers) {
-            throw new IllegalArgumentException(
-                    name
-                            + " holds whole numbers up to "
-                            + (long) largest
-                            + " in magnitude (indices or counts?), and "
-                            + typeName
-                            + " cannot hold all of them (it holds every whole number only up to "
-                            + (long) largestExactInteger(type)
-                            + "): casting it would change them silently. Pass such data as an"
-                            + " integer array (INT32 or INT64 inputs pass unchanged), or train in a"
-                            + " mixed precision (16-mixed or bf16-mixed), which leaves inputs as"
-                            + " they are.");
-        }
         throw new IllegalArgumentException(
                 name
-                        + " holds values up to "
-                        + largest
-                        + " in magnitude, beyond the range of "
-                        + typeName
-                        + " (largest finite value "
-                        + largestFinite(type)
-                        + "): casting it would make them infinite. Scale the data into range, or"
-                        + " train in a mixed precision (16-mixed or bf16-mixed), which leaves"
-                        + " inputs as they are.");
-    }
-
-    /** The sum of the fractional parts and the largest magnitude, in one transfer. */
-    private static double[] quickStats(NDArray array) {
-        try (NDManager scope = NDManager.subManagerOf(array)) {
-            scope.tempAttachAll(array);
-            NDArray fractions = array.sub(array.floor()).sum();
-            NDArray largest = array.abs().max();
-            return NDArrays.stack(new NDList(fractions, largest))
-                    .toType(DataType.FLOAT64, false)
-                    .toDoubleArray();
-        }
+                        + " holds whole numbers up to "
+                        + (long) largestFiniteMagnitude(array)
+                        + " in magnitude (indices or counts?), and "
+                        + type.name().toLowerCase(Locale.ROOT)
+                        + " cannot hold all of them (it holds every whole number only up to "
+                        + (long) largestExactInteger(type)
+                        + "): casting it would change them silently. Pass such data as an integer"
+                        + " array (INT32 or INT64 inputs pass unchanged), or train in a mixed"
+                        + " precision (16-mixed or bf16-mixed), which leaves inputs as they are.");
     }
 
     /**
-     * Reads, in one transfer, whether the cast changed a finite value and whether it made one
-     * infinite. NaN and infinity stay what they are in every floating type, so they are left out.
+     * Whether every value is a whole number: their fractional parts sum to 0 (NaN or infinity make
+     * the sum NaN, so such data does not count as whole numbers).
      */
-    private static boolean[] changes(NDArray array, NDArray cast) {
+    private static boolean isWholeNumbers(NDArray array) {
+        try (NDManager scope = NDManager.subManagerOf(array)) {
+            scope.tempAttachAll(array);
+            NDArray fractions = array.sub(array.floor()).sum();
+            return fractions.toType(DataType.FLOAT64, false).getDouble() == 0;
+        }
+    }
+
+    /** Whether the cast changed a finite value (overflow to infinity included). */
+    private static boolean changesFiniteValues(NDArray array, NDArray cast) {
         try (NDManager scope = NDManager.subManagerOf(array)) {
             scope.tempAttachAll(array, cast);
             NDArray finite = array.isInfinite().logicalOr(array.isNaN()).logicalNot();
             NDArray back = cast.toType(array.getDataType(), false);
-            NDArray changed = back.neq(array).logicalAnd(finite).any();
-            NDArray overflow = back.isInfinite().logicalAnd(finite).any();
-            return NDArrays.stack(new NDList(changed, overflow)).toBooleanArray();
+            return back.neq(array).logicalAnd(finite).any().getBoolean();
         }
     }
 
@@ -158,17 +126,6 @@ final class InputCasts {
 
     private static int width(DataType type) {
         return type.getNumOfBytes();
-    }
-
-    private static double largestFinite(DataType type) {
-        switch (type) {
-            case FLOAT16:
-                return 65504;
-            case FLOAT32:
-                return Float.MAX_VALUE;
-            default:
-                return Double.MAX_VALUE;
-        }
     }
 
     /** Every whole number up to 2^(significand bits + 1) is exact. */
