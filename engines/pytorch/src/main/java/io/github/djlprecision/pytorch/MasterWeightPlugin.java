@@ -55,6 +55,8 @@ final class MasterWeightPlugin extends MixedPrecisionPlugin {
     public void beforeInitialize(Model model) {
         model.setDataType(DataType.FLOAT16);
         NormLayers.createInFloat32(model.getBlock());
+        // the rest in fp16, also where a block asks for FLOAT32 itself (attention projections)
+        TypedInitializer.createIn(model.getBlock(), DataType.FLOAT16);
     }
 
     @Override

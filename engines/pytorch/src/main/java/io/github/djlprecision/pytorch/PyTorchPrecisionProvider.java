@@ -159,7 +159,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         Block root = request.model() == null ? null : request.model().getBlock();
         if (plan.typedStates() && root != null) {
             problems.addAll(
-                    RecurrentStates.problems(
+                    TrueTypeProblems.of(
                             root,
                             precision + config.getAmpLevel().map(l -> " amp_level " + l).orElse(""),
                             plan.parameterType.name().toLowerCase(Locale.ROOT)));

@@ -65,6 +65,8 @@ final class TruePrecisionPlugin implements PrecisionPlugin {
     @Override
     public void beforeInitialize(Model model) {
         model.setDataType(type);
+        // also the blocks that ask for FLOAT32 themselves (ScaledDotProductAttentionBlock)
+        TypedInitializer.createIn(model.getBlock(), type);
     }
 
     @Override
