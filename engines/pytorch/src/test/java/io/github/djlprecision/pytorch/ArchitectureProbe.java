@@ -20,7 +20,8 @@ import java.util.Arrays;
  * Child-JVM entry that trains one step of each {@link BuiltInBlocks} case in a precision: forward,
  * softmax cross-entropy on the fp32 outputs, backward, optimizer step. Prints {@code START name}
  * before a case (so that an abort names it), then {@code OK name | path} or {@code ERROR name:
- * message}, and {@code DONE} at the end. Arguments: the precision, then group names.
+ * message}, and {@code DONE} at the end. Arguments: the precision, then group names. The system
+ * property {@code probe.device} (e.g. {@code gpu0}) runs it on another device than the CPU.
  */
 public final class ArchitectureProbe {
 
@@ -52,14 +53,15 @@ public final class ArchitectureProbe {
     /** One training step; returns the plugin's path. */
     private static String trainStep(BuiltInBlocks.Case c, PrecisionConfig precision) {
         Engine.getEngine("PyTorch").setRandomSeed(1);
+        Device device = Device.fromName(System.getProperty("probe.device", "cpu"));
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                         .optOptimizer(
                                 Optimizer.sgd()
                                         .setLearningRateTracker(Tracker.fixed(0.01f))
                                         .build())
-                        .optDevices(new Device[] {Device.cpu()});
-        try (Model model = Model.newInstance(c.name(), Device.cpu(), "PyTorch")) {
+                        .optDevices(new Device[] {device});
+        try (Model model = Model.newInstance(c.name(), device, "PyTorch")) {
             model.setBlock(c.block().get());
             try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, precision)) {
                 NDList data = c.data().apply(trainer.getManager());
