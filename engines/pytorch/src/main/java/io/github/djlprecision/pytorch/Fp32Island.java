@@ -46,16 +46,6 @@ final class Fp32Island extends DelegatingBlock {
         types.add(computeType);
     }
 
-    /**
-     * Returns whether the island runs in fp32 under an autocast type.
-     *
-     * @param computeType the type autocast computes in
-     * @return true if it does
-     */
-    boolean isFor(DataType computeType) {
-        return types.contains(computeType);
-    }
-
     @Override
     protected NDList forwardWrapped(
             ParameterStore parameterStore,
