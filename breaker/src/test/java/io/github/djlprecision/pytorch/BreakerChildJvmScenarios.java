@@ -18,7 +18,7 @@ public final class BreakerChildJvmScenarios {
      */
     public static void main(String[] args) {
         switch (args[0]) {
-            case "breaker-skips-bf16":
+            case "breaker-falls-back-to-bf16":
                 PrecisionConfig config =
                         PrecisionConfig.builder()
                                 .optPrecision("16-mixed")
@@ -39,6 +39,7 @@ public final class BreakerChildJvmScenarios {
                         Runs.step(trainer, i, Runs.Batch.FP16_OVERFLOW);
                     }
                     System.out.println("ACTIVE " + plugin.getActivePrecision());
+                    System.out.println("PATH " + plugin.getPath());
                     System.out.println("FINITE " + Runs.allFinite(Runs.flatWeights(model)));
                 }
                 break;

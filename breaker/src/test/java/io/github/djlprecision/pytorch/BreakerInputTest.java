@@ -189,12 +189,14 @@ class BreakerInputTest {
 
 
     @Test
-    void breakerNeverDegradesIntoBf16OnAModelThatCannotRunIt() throws Exception {
+    void breakerFallsBackToBf16WithTheSoftmaxLambdaAsAnFp32Island() throws Exception {
+        // 16-mixed places no island; the bf16 rung places its own on its first forward pass
         assertExitsNormally(
-                "breaker-skips-bf16",
+                "breaker-falls-back-to-bf16",
                 out -> {
-                    assertTrue(out.contains("LADDER [16-mixed, 32-true]"), out);
-                    assertTrue(out.contains("ACTIVE 32-true"), out);
+                    assertTrue(out.contains("LADDER [16-mixed, bf16-mixed, 32-true]"), out);
+                    assertTrue(out.contains("ACTIVE bf16-mixed"), out);
+                    assertTrue(out.contains("fp32 islands: 03LambdaBlock"), out);
                     assertTrue(out.contains("FINITE true"), out);
                 });
     }

@@ -430,7 +430,7 @@ public final class CompatMatrix {
          * @param pluginName the provider's name
          * @return this builder
          */
-        public Builder optPlugin(String pluginName) {
+        public Builder optPluginName(String pluginName) {
             this.pluginName = pluginName;
             return this;
         }

@@ -8,6 +8,6 @@ import io.github.djlprecision.spi.AmpKernels;
 final class ApexO0Precision extends TruePrecision {
 
     ApexO0Precision(AmpKernels kernels) {
-        super(Precision.HALF_MIXED, DataType.FLOAT32, "apex-O0 true(float32)", kernels);
+        super(Precision.HALF_MIXED, DataType.FLOAT32, "apex-O0 true(float32)", kernels, null);
     }
 }

@@ -30,6 +30,7 @@ import java.util.Set;
  */
 final class ApexO2Precision extends MixedPrecision {
 
+    private final RecurrentStates states;
     private Set<Parameter> norms = Set.of();
 
     /**
@@ -37,9 +38,12 @@ final class ApexO2Precision extends MixedPrecision {
      *
      * @param scaler the loss scaler
      * @param path what runs, for {@link #getPath()}
+     * @param states gives recurrent blocks their initial states in fp16
      */
-    ApexO2Precision(DynamicLossScaler scaler, AmpKernels kernels, String path) {
+    ApexO2Precision(
+            DynamicLossScaler scaler, AmpKernels kernels, String path, RecurrentStates states) {
         super(Precision.HALF_MIXED, (device, type) -> ForwardContext.NONE, scaler, kernels, path);
+        this.states = states;
     }
 
     @Override
@@ -70,8 +74,13 @@ final class ApexO2Precision extends MixedPrecision {
     }
 
     @Override
+    public void convertModule(Model model) {
+        states.place(model.getBlock());
+    }
+
+    @Override
     public NDList convertInput(NDList input) {
-        return InputCasts.toFloating(input, DataType.FLOAT16);
+        return states.convertInput(InputCasts.toFloating(input, DataType.FLOAT16));
     }
 
     /** Unscales fp32 copies of the fp16 gradients, so that the optimizer works in fp32. */
@@ -84,5 +93,11 @@ final class ApexO2Precision extends MixedPrecision {
             wide.add(copy);
         }
         return new UnscaledGradients(wide, getScaler().unscale(wide, step.scope()));
+    }
+
+    @Override
+    public void close() {
+        states.close();
+        super.close();
     }
 }

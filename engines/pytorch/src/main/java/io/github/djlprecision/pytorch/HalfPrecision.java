@@ -16,8 +16,9 @@ final class HalfPrecision extends TruePrecision {
      * @param precision {@code 16-true}, or {@code 16-mixed} for Apex O3
      * @param path what runs, for {@link #getPath()}
      * @param kernels the device kernels
+     * @param states gives recurrent blocks their initial states in fp16
      */
-    HalfPrecision(Precision precision, String path, AmpKernels kernels) {
-        super(precision, DataType.FLOAT16, path, kernels);
+    HalfPrecision(Precision precision, String path, AmpKernels kernels, RecurrentStates states) {
+        super(precision, DataType.FLOAT16, path, kernels, states);
     }
 }

@@ -10,7 +10,6 @@ import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.WeightConversion;
-import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.spi.AmpKernels;
 import io.github.djlprecision.spi.DjlAmpKernels;
@@ -202,13 +201,18 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         if (!inference && plan.kind == Kind.NATIVE && hasParameters(model)) {
             checkNotConverted(model, precision, problems);
         }
-        if (precision.isBfloat16() && request.model() != null) {
-            problems.addAll(Bf16BlockGuard.unsafeBlocks(request.model().getBlock()));
+        Block root = request.model() == null ? null : request.model().getBlock();
+        if (plan.typedStates() && root != null) {
+            problems.addAll(
+                    TrueTypeProblems.of(
+                            root,
+                            precision + config.getAmpLevel().map(l -> " amp_level " + l).orElse(""),
+                            plan.computeType().name().toLowerCase(Locale.ROOT)));
         }
         if (!problems.isEmpty()) {
             throw new UnsupportedPrecisionException(problems);
         }
-        return plan.build(config, device, weightsNote);
+        return plan.build(config, device, weightsNote, root);
     }
 
     private static boolean hasParameters(Model model) {
@@ -408,7 +412,32 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
      */
     private record Plan(Kind kind, LibTorchAmp amp, String fallbackReason) {
 
-        PrecisionPlugin build(PrecisionConfig config, Device device, String weightsNote) {
+        /**
+         * Returns the type the forward computes weights in, without autocast: fp16 for Apex O2's
+         * working copies and 16-true, fp64 for 64-true; null for autocast.
+         */
+        DataType computeType() {
+            switch (kind) {
+                case HALF:
+                case APEX_O2:
+                    return DataType.FLOAT16;
+                case DOUBLE:
+                    return DataType.FLOAT64;
+                case APEX_O0:
+                    return DataType.FLOAT32;
+                default:
+                    return null;
+            }
+        }
+
+        /** Whether recurrent blocks need their initial states in the compute type. */
+        boolean typedStates() {
+            return computeType() != null && computeType() != DataType.FLOAT32;
+        }
+
+        PrecisionPlugin build(
+                PrecisionConfig config, Device device, String weightsNote, Block root) {
+            RecurrentStates states = typedStates() ? new RecurrentStates(root) : null;
             Precision precision = config.getPrecision();
             AmpKernels kernels =
                     amp != null && config.getGradScaler().isFusedKernels()
@@ -417,9 +446,9 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
             switch (kind) {
                 case HALF:
                     String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
-                    return new HalfPrecision(precision, level + "true(float16)", kernels);
+                    return new HalfPrecision(precision, level + "true(float16)", kernels, states);
                 case DOUBLE:
-                    return new DoublePrecision(kernels);
+                    return new DoublePrecision(kernels, states);
                 case APEX_O0:
                     return new ApexO0Precision(kernels);
                 case APEX_O2:
@@ -432,23 +461,30 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                                             ? ""
                                             : " fallback from native autocast: " + fallbackReason);
                     return new ApexO2Precision(
-                            new DynamicLossScaler(config.getGradScaler(), kernels), kernels, o2);
+                            new DynamicLossScaler(config.getGradScaler(), kernels),
+                            kernels,
+                            o2,
+                            states);
                 default:
                     DynamicLossScaler scaler =
                             precision.usesLossScaling()
                                     ? new DynamicLossScaler(config.getGradScaler(), kernels)
                                     : null;
-                    String path =
+                    String pathHead =
                             config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("")
                                     + "native-autocast("
                                     + (device.isGpu() ? "cuda" : "cpu")
                                     + ", "
                                     + precision.computeType().name().toLowerCase(Locale.ROOT)
-                                    + (scaler == null ? "" : ", loss scaling: " + kernels.name())
-                                    + ")"
-                                    + weightsNote;
-                    return new MixedPrecision(
-                            precision, new NativeAutocast(amp), scaler, kernels, path);
+                                    + (scaler == null ? "" : ", loss scaling: " + kernels.name());
+                    NativeAutocast autocast = new NativeAutocast(amp);
+                    Fp32Islands islands =
+                            new Fp32Islands(
+                                    autocast,
+                                    BlockPolicy.of(precision.computeType(), device),
+                                    root);
+                    return new NativeMixedPrecision(
+                            precision, autocast, scaler, kernels, pathHead, weightsNote, islands);
             }
         }
     }

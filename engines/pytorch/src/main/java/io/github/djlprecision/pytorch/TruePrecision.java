@@ -15,8 +15,10 @@ import io.github.djlprecision.spi.PrecisionPlugin;
  *
  * <p>DJL cannot cast a block ({@code Block.cast} throws), so the parameters are created in the type:
  * {@link #beforeInitialize} sets the model's data type, which DJL's initializers create parameters
- * in. Floating inputs are converted to the type; 16-bit outputs go back to fp32 so the loss (and
- * DJL's softmax) runs in fp32, while 64-bit outputs stay fp64.
+ * in, also for blocks that ask for fp32 themselves ({@link TypedInitializer}). Floating inputs are
+ * converted to the type; 16-bit outputs go back to fp32 so the loss (and DJL's softmax) runs in
+ * fp32, while 64-bit outputs stay fp64. DJL's recurrent blocks get their initial states in the type
+ * ({@link RecurrentStates}).
  */
 abstract class TruePrecision implements PrecisionPlugin {
 
@@ -24,12 +26,28 @@ abstract class TruePrecision implements PrecisionPlugin {
     private final DataType type;
     private final String path;
     private final AmpKernels kernels;
+    private final RecurrentStates states;
 
-    TruePrecision(Precision precision, DataType type, String path, AmpKernels kernels) {
+    /**
+     * Creates the plugin.
+     *
+     * @param precision the precision reported ({@code 16-mixed} for Apex O0 and O3)
+     * @param type the data type of parameters and activations
+     * @param path what runs, for {@link #getPath()}
+     * @param kernels the device kernels
+     * @param states gives recurrent blocks their initial states in the type, or null for fp32
+     */
+    TruePrecision(
+            Precision precision,
+            DataType type,
+            String path,
+            AmpKernels kernels,
+            RecurrentStates states) {
         this.precision = precision;
         this.type = type;
         this.path = path;
         this.kernels = kernels;
+        this.states = states;
     }
 
     @Override
@@ -55,11 +73,21 @@ abstract class TruePrecision implements PrecisionPlugin {
     @Override
     public void beforeInitialize(Model model) {
         model.setDataType(type);
+        // also the blocks that ask for FLOAT32 themselves (ScaledDotProductAttentionBlock)
+        TypedInitializer.createIn(model.getBlock(), type);
+    }
+
+    @Override
+    public void convertModule(Model model) {
+        if (states != null) {
+            states.place(model.getBlock());
+        }
     }
 
     @Override
     public NDList convertInput(NDList input) {
-        return InputCasts.toFloating(input, type);
+        NDList converted = InputCasts.toFloating(input, type);
+        return states == null ? converted : states.convertInput(converted);
     }
 
     @Override
@@ -73,5 +101,12 @@ abstract class TruePrecision implements PrecisionPlugin {
                     array.getDataType() == DataType.FLOAT16 ? GraphCasts.toFloat32(array) : array);
         }
         return converted;
+    }
+
+    @Override
+    public void close() {
+        if (states != null) {
+            states.close();
+        }
     }
 }
