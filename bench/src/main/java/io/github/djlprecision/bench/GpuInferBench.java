@@ -2,7 +2,6 @@ package io.github.djlprecision.bench;
 
 import ai.djl.Device;
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
@@ -125,11 +124,7 @@ public final class GpuInferBench {
                             + warmup);
         }
         result.put("describe", bench.describe());
-        Engine engine = Engine.getEngine("PyTorch");
-        result.put(
-                "framework", "DJL " + Engine.getDjlVersion() + ", LibTorch " + engine.getVersion());
-        result.put("device", where.toString());
-        engine.setRandomSeed(42);
+        BenchEnvironment.start(result, where);
         try (Model m = Model.newInstance("bench-" + bench.name(), where, "PyTorch")) {
             m.setBlock(bench.newBlock());
             m.getBlock()

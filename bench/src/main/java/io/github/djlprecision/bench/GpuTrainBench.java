@@ -1,7 +1,6 @@
 package io.github.djlprecision.bench;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
@@ -129,11 +128,7 @@ public final class GpuTrainBench {
         int batchSize = batch == null ? bench.defaultBatch() : batch;
         result.put("batch", batchSize).put("steps", steps).put("warmup", warmup);
         result.put("describe", bench.describe());
-        Engine engine = Engine.getEngine("PyTorch");
-        result.put(
-                "framework", "DJL " + Engine.getDjlVersion() + ", LibTorch " + engine.getVersion());
-        result.put("device", where.toString());
-        engine.setRandomSeed(42);
+        BenchEnvironment.start(result, where);
         try (TrainSession session =
                 TrainSession.open(bench, batchSize, where, how, precisionConfig)) {
             NDList inputs = bench.inputs(session.manager(), batchSize);
