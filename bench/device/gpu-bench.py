@@ -3,7 +3,7 @@
 Runs a list of configurations, each in its own process with a timeout: the PyTorch anchors
 (bench/src/main/python/train_torch.py, infer_torch.py) with python3 and the DJL mains
 (GpuTrainBench, GpuInferBench) through `bash .device/run.sh`. While each process runs, a thread
-samples nvidia-smi's memory.used every ~50 ms; the highest value is that configuration's peak
+samples nvidia-smi's memory.used about every 50 ms; the highest value is that configuration's peak
 device memory, measured the same way for every side. Each process prints one RESULT line; a
 configuration that fails (error, crash, timeout) is reported as FAILED with its error line and the
 others go on. Results go to --out ($OUT on the device machine): TAG.log (every process's output),
@@ -65,6 +65,10 @@ CALL_MS = {"resnet50": {1: 8, 8: 10, 128: 22}, "bert": {1: 15, 8: 15, 128: 80},
            "mlp": {1: 2, 8: 2, 128: 3}}
 
 
+def is_djl_side(side):
+    return side in ("library", "plain", "plain-autocast", "djl")
+
+
 class Config:
     """One process to run: what it measures, its command, and its estimated wall time."""
 
@@ -75,7 +79,7 @@ class Config:
         self.id = "/".join([suite, model, side, variant + (f"-{amp_level}" if amp_level else "")])
 
     def is_djl(self):
-        return self.side in ("library", "plain", "plain-autocast", "djl")
+        return is_djl_side(self.side)
 
     def command(self, opts):
         if self.suite == "train":
@@ -143,15 +147,17 @@ def plan(opts):
 
 
 class MemorySampler:
-    """The highest nvidia-smi memory.used (MiB) of GPU 0 seen while a process runs, from
-    `nvidia-smi --query-gpu=memory.used -lms 50` read line by line in a thread (line-buffered
-    through stdbuf where it exists)."""
+    """The highest nvidia-smi memory.used (MiB) of GPU 0 seen while a process runs: a thread
+    queries nvidia-smi about every 50 ms (one query at a time, so slower if a query takes longer;
+    the caching allocators of both sides hold their memory, so the peak is a plateau)."""
+
+    INTERVAL_S = 0.05
 
     def __init__(self):
         self.available = shutil.which("nvidia-smi") is not None
         self.peak = None
         self.samples = 0
-        self._proc = None
+        self._stop = threading.Event()
         self._thread = None
 
     @staticmethod
@@ -172,36 +178,25 @@ class MemorySampler:
         self.peak, self.samples = None, 0
         if not self.available:
             return
-        cmd = ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits",
-               "-i", "0", "-lms", "50"]
-        if shutil.which("stdbuf"):
-            cmd = ["stdbuf", "-oL"] + cmd
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                      text=True)
-        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
-    def _read(self):
-        for line in self._proc.stdout:
-            try:
-                value = int(line.strip())
-            except ValueError:
-                continue
-            self.samples += 1
-            self.peak = value if self.peak is None else max(self.peak, value)
+    def _sample(self):
+        while not self._stop.is_set():
+            began = time.monotonic()
+            value = self.used_now()
+            if value is not None:
+                self.samples += 1
+                self.peak = value if self.peak is None else max(self.peak, value)
+            self._stop.wait(max(0.0, self.INTERVAL_S - (time.monotonic() - began)))
 
     def stop(self):
-        if self._proc is None:
+        if self._thread is None:
             return
-        # SIGINT ends nvidia-smi's loop as Ctrl+C does, flushing what it wrote
-        self._proc.send_signal(signal.SIGINT)
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._thread.join(timeout=5)
-        self._proc = None
+        self._stop.set()
+        self._thread.join(timeout=35)
+        self._thread = None
 
 
 ERROR_LINE = re.compile(r"(Error|Exception|terminate called|Aborted|Killed|FATAL|SIGSEGV|"
@@ -303,14 +298,26 @@ def note(entry):
     if entry["status"] == "OK":
         r = entry["result"]
         bits = []
-        if r.get("path"):
-            bits.append(r["path"])
+        detail = r.get("path") if entry["suite"] == "train" else r.get("path_detail")
+        if detail:
+            bits.append(detail)
         if r.get("steps_skipped"):
             bits.append(f"{r['steps_skipped']} of {r.get('steps_total')} steps skipped")
         if r.get("final_loss") is not None and r["final_loss"] != r["final_loss"]:
             bits.append("loss NaN")
         return "; ".join(bits)
     return f"**{entry['status']}**: {entry.get('error', '')}".replace("|", "\\|")
+
+
+def describe_models(model, rows):
+    """The models' descriptions, DJL's first, each once."""
+    seen = []
+    for djl in (True, False):
+        for e in rows:
+            text = (e.get("result") or {}).get("describe")
+            if text and is_djl_side(e["side"]) == djl and text not in seen:
+                seen.append(text)
+    return "; ".join(seen) or model
 
 
 def train_table(model, entries):
@@ -331,8 +338,7 @@ def train_table(model, entries):
     def mem(e):
         return e["peak_mib"] if e else None
 
-    describe = next((e["result"].get("describe") for e in rows
-                     if e["result"] and e["result"].get("describe")), model)
+    describe = describe_models(model, rows)
     batch = next((e["result"].get("batch") for e in rows if e["result"]
                   and e["result"].get("batch")), "?")
     out = [f"\n### Training: {model} ({describe}), batch {batch}\n",
@@ -385,8 +391,7 @@ def infer_table(model, entries):
     def speed(b):
         return b["samples_per_s"] if b else None
 
-    describe = next((e["result"].get("describe") for e in rows
-                     if e["result"] and e["result"].get("describe")), model)
+    describe = describe_models(model, rows)
     out = [f"\n### Inference: {model} ({describe})\n",
            "| batch | side | path | median ms | p99 ms | samples/s | peak MiB (process) | "
            "x fp32 (same side) | vs PyTorch same path | vs DJL fp32 | max abs diff to fp32 "

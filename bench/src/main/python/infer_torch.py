@@ -65,6 +65,7 @@ def measure(args, result):
     result["framework"] = f"PyTorch {torch.__version__}"
     result["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     s = twin_models.sizes(args.model, args.tiny)
+    result["describe"] = twin_models.describe(args.model, s)
     torch.manual_seed(42)
     model = twin_models.build(args.model, s).to(device).eval()
     inputs = [twin_models.inputs(args.model, s, b, device) for b in args.batches]

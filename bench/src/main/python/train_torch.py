@@ -213,6 +213,7 @@ def measure(args, result):
     device = torch.device(args.device)
     result.update(environment(torch, device))
     s = twin_models.sizes(args.model, args.tiny)
+    result["describe"] = twin_models.describe(args.model, s)
     batch_size = args.batch or s["batch"]
     result.update(batch=batch_size, steps=args.steps, warmup=args.warmup)
     torch.manual_seed(42)

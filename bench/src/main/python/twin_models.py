@@ -38,6 +38,18 @@ def sizes(model, tiny):
     return SIZES[model]["tiny" if tiny else "full"]
 
 
+def describe(model, s):
+    """The architecture and sizes in words, as GpuModels.java describes its twin."""
+    if model == "mlp":
+        return (f"MLP {s['features']} -> {s['layers']} x (Linear({s['hidden']})+ReLU) -> "
+                f"Linear({s['classes']})")
+    if model == "resnet50":
+        return f"ResNet-50 (torchvision), {s['image']}x{s['image']}, {s['classes']} classes"
+    return (f"BERT twin of DJL BertBlock, hidden {s['hidden']}, {s['layers']} layers, "
+            f"{s['heads']} heads, intermediate {s['intermediate']}, sequence {s['sequence']}, "
+            f"vocabulary {s['vocabulary']}, head to {s['classes']} classes")
+
+
 def build(model, s):
     """The network, on the CPU, with PyTorch's default initialisation."""
     if model == "mlp":
