@@ -265,6 +265,9 @@ def run_one(config, opts, log, sampler, seconds_left):
              "baseline_mib": baseline, "result": result}
     if result is not None and result.get("status") == "OK" and not timed_out:
         entry["status"] = "OK"
+        if proc.returncode != 0:
+            # the figures stand; a crash while shutting down is still worth a note
+            entry["exit_note"] = error_line(lines, proc.returncode, False, timeout)
     else:
         entry["status"] = "FAILED"
         if result is not None and result.get("error") and not timed_out:
@@ -305,7 +308,9 @@ def note(entry):
             bits.append(f"{r['steps_skipped']} of {r.get('steps_total')} steps skipped")
         if r.get("final_loss") is not None and r["final_loss"] != r["final_loss"]:
             bits.append("loss NaN")
-        return "; ".join(bits)
+        if entry.get("exit_note"):
+            bits.append("after its RESULT: " + entry["exit_note"])
+        return "; ".join(bits).replace("|", "\\|")
     return f"**{entry['status']}**: {entry.get('error', '')}".replace("|", "\\|")
 
 
