@@ -19,6 +19,7 @@ public final class PrecisionConfig {
     private final List<PluginDecoratorConfig> decorators;
     private final int lowScaleDiagnosisSteps;
     private final WeightConversion weightConversion;
+    private final OptimizerFusion optimizerFusion;
 
     private PrecisionConfig(Builder builder) {
         precision = builder.precision;
@@ -30,6 +31,7 @@ public final class PrecisionConfig {
         decorators = List.copyOf(builder.decorators);
         lowScaleDiagnosisSteps = builder.lowScaleDiagnosisSteps;
         weightConversion = builder.weightConversion;
+        optimizerFusion = builder.optimizerFusion;
     }
 
     /**
@@ -136,6 +138,15 @@ public final class PrecisionConfig {
         return weightConversion;
     }
 
+    /**
+     * Returns whether training may run the optimizer as one fused kernel.
+     *
+     * @return the setting; {@link OptimizerFusion#AUTO} unless set
+     */
+    public OptimizerFusion getOptimizerFusion() {
+        return optimizerFusion;
+    }
+
     @Override
     public String toString() {
         return precision + (ampLevel == null ? "" : " (amp_level " + ampLevel + ")");
@@ -153,6 +164,7 @@ public final class PrecisionConfig {
         private final List<PluginDecoratorConfig> decorators = new ArrayList<>();
         private int lowScaleDiagnosisSteps = 100;
         private WeightConversion weightConversion = WeightConversion.AUTO;
+        private OptimizerFusion optimizerFusion = OptimizerFusion.AUTO;
 
         Builder() {}
 
@@ -300,6 +312,24 @@ public final class PrecisionConfig {
                                 + " NEVER.");
             }
             this.weightConversion = weightConversion;
+            return this;
+        }
+
+        /**
+         * Sets whether training may run the user's optimizer as one fused kernel, which skips
+         * steps with inf or NaN gradients on the device instead of reading the flag to the host;
+         * see {@link OptimizerFusion} for which optimizers and the documented differences.
+         *
+         * @param optimizerFusion {@link OptimizerFusion#AUTO} (default), {@link
+         *     OptimizerFusion#ALWAYS} or {@link OptimizerFusion#NEVER}
+         * @return this builder
+         */
+        public Builder optOptimizerFusion(OptimizerFusion optimizerFusion) {
+            if (optimizerFusion == null) {
+                throw new IllegalArgumentException(
+                        "OptimizerFusion must not be null. Accepted values: AUTO, ALWAYS, NEVER.");
+            }
+            this.optimizerFusion = optimizerFusion;
             return this;
         }
 

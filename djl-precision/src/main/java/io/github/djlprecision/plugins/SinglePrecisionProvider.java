@@ -1,8 +1,6 @@
 package io.github.djlprecision.plugins;
 
 import ai.djl.Model;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.Parameter;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.WeightConversion;
@@ -62,23 +60,6 @@ public final class SinglePrecisionProvider implements PrecisionPluginProvider {
                             + "); 32-true would feed them fp32 inputs, and the fp32 weights they"
                             + " came from are gone. Run it in '16-true' or '16-mixed', or load the"
                             + " fp32 model it was converted from.");
-        }
-        if (model != null && model.getBlock() != null) {
-            for (Parameter parameter : model.getBlock().getParameters().values()) {
-                DataType type = parameter.isInitialized() ? parameter.getArray().getDataType() : null;
-                if (type != null && type != DataType.FLOAT32) {
-                    throw new UnsupportedPrecisionException(
-                            "Parameter "
-                                    + parameter.getName()
-                                    + " holds "
-                                    + type
-                                    + " values, but 32-true computes with float32 parameters and"
-                                    + " DJL cannot convert existing ones (Block.cast throws). Run"
-                                    + " the model in the precision it was saved in ("
-                                    + model.getProperty("precision.value", "see its parameters")
-                                    + "), or load the fp32 model it came from.");
-                }
-            }
         }
         return new SinglePrecision();
     }

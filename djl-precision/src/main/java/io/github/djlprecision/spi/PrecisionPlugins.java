@@ -80,9 +80,7 @@ public final class PrecisionPlugins {
                 problems.addAll(decorator.get().check(request, plugin));
             }
         }
-        if (plugin != null
-                && request.purpose() == PluginRequest.Purpose.TRAINING
-                && request.model() != null) {
+        if (plugin != null && request.model() != null && mustHoldParameterType(request, plugin)) {
             checkParameterTypes(request.model(), plugin, problems);
         }
         if (plugin != null
@@ -162,11 +160,22 @@ public final class PrecisionPlugins {
     }
 
     /**
-     * Refuses training on a model whose parameters already exist in another type than the recipe
-     * holds them in, e.g. a checkpoint saved in {@code 16-true} loaded for {@code 32-true}: DJL
-     * cannot convert them ({@code Block.cast} throws), and training them as they are fails at the
-     * first forward or silently runs another precision. (Inference may convert: the providers
-     * decide.)
+     * Training needs the parameters in the recipe's type; inference too, except where an engine
+     * may convert fp32 weights down to 16 bits once ({@code WeightConversion}), which its provider
+     * decides. Nothing converts weights up to fp32 or fp64.
+     */
+    private static boolean mustHoldParameterType(PluginRequest request, PrecisionPlugin plugin) {
+        DataType type = plugin.getParameterType();
+        return request.purpose() == PluginRequest.Purpose.TRAINING
+                || type == DataType.FLOAT32
+                || type == DataType.FLOAT64;
+    }
+
+    /**
+     * Refuses a model whose parameters already exist in another type than the recipe holds them
+     * in, e.g. a checkpoint saved in {@code 16-true} loaded for {@code 32-true}: DJL cannot convert
+     * them ({@code Block.cast} throws), and running them as they are fails at the first forward or
+     * silently runs another precision.
      */
     private static void checkParameterTypes(
             Model model, PrecisionPlugin plugin, List<String> problems) {
@@ -186,6 +195,7 @@ public final class PrecisionPlugins {
             return;
         }
         String saved = model.getProperty("precision.value");
+        String converted = model.getProperty("precision.weights");
         problems.add(
                 "Parameter "
                         + wrong.get(0)
@@ -193,6 +203,11 @@ public final class PrecisionPlugins {
                         + " already exists in "
                         + found
                         + (saved == null ? "" : " (the model was saved training in " + saved + ")")
+                        + (converted == null
+                                ? ""
+                                : " (converted for inference: model property precision.weights="
+                                        + converted
+                                        + ")")
                         + ", but "
                         + plugin.getPrecision()
                         + " via "

@@ -89,10 +89,21 @@ class CustomPluginTest {
                         .map(PrecisionPluginProvider::getName)
                         .collect(Collectors.toList());
         assertTrue(names.containsAll(List.of("pytorch-native", "fp32", GradientNormMonitorProvider.NAME)), names.toString());
+        // the PyTorch engine's own 32-true (fp32 with its fused optimizer kernels) outranks the
+        // engine-neutral one; the example plugin, ranked last, is never chosen by itself
+        assertEquals(
+                "pytorch-native",
+                PrecisionPlugins.select(
+                                new io.github.djlprecision.spi.PluginRequest(
+                                        "PyTorch",
+                                        Device.cpu(),
+                                        PrecisionConfig.of("32-true"),
+                                        io.github.djlprecision.spi.PluginRequest.Purpose.TRAINING))
+                        .getName());
         assertTrue(
                 PrecisionPlugins.create(
                                 new io.github.djlprecision.spi.PluginRequest(
-                                        "PyTorch",
+                                        "AnyEngine",
                                         Device.cpu(),
                                         PrecisionConfig.of("32-true"),
                                         io.github.djlprecision.spi.PluginRequest.Purpose.TRAINING))

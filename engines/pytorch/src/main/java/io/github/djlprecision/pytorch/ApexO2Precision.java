@@ -5,15 +5,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.spi.AmpKernels;
 import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.spi.FusedOptimizer;
 import io.github.djlprecision.spi.StepContext;
 import io.github.djlprecision.spi.UnscaledGradients;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -31,6 +34,7 @@ import java.util.Set;
 final class ApexO2Precision extends MixedPrecision {
 
     private final RecurrentStates states;
+    private final FusedOptimizers fusion;
     private Set<Parameter> norms = Set.of();
 
     /**
@@ -39,11 +43,27 @@ final class ApexO2Precision extends MixedPrecision {
      * @param scaler the loss scaler
      * @param path what runs, for {@link #getPath()}
      * @param states gives recurrent blocks their initial states in fp16
+     * @param fusion chooses a fused optimizer, which updates the fp32 masters
      */
     ApexO2Precision(
-            DynamicLossScaler scaler, AmpKernels kernels, String path, RecurrentStates states) {
+            DynamicLossScaler scaler,
+            AmpKernels kernels,
+            String path,
+            RecurrentStates states,
+            FusedOptimizers fusion) {
         super(Precision.HALF_MIXED, (device, type) -> ForwardContext.NONE, scaler, kernels, path);
         this.states = states;
+        this.fusion = fusion;
+    }
+
+    @Override
+    public String getPath() {
+        return super.getPath() + fusion.describe();
+    }
+
+    @Override
+    public Optional<FusedOptimizer> fuseOptimizer(Optimizer optimizer) {
+        return fusion.fuse(optimizer);
     }
 
     @Override

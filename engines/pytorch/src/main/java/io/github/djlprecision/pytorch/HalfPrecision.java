@@ -17,8 +17,14 @@ final class HalfPrecision extends TruePrecision {
      * @param path what runs, for {@link #getPath()}
      * @param kernels the device kernels
      * @param states gives recurrent blocks their initial states in fp16
+     * @param fusion chooses a fused optimizer
      */
-    HalfPrecision(Precision precision, String path, AmpKernels kernels, RecurrentStates states) {
-        super(precision, DataType.FLOAT16, path, kernels, states);
+    HalfPrecision(
+            Precision precision,
+            String path,
+            AmpKernels kernels,
+            RecurrentStates states,
+            FusedOptimizers fusion) {
+        super(precision, DataType.FLOAT16, path, kernels, states, fusion);
     }
 }

@@ -46,6 +46,9 @@ final class LibTorchAmp {
     private final Function foreachZero;
     private final Function foreachCopy;
     private final Function clampMin;
+    private final Function fusedSgd;
+    private final Function fusedAdam;
+    private final Function fusedAdamW;
 
     private LibTorchAmp(NativeLibrary lib) {
         setEnabled = lib.getFunction(AUTOCAST + "20set_autocast_enabledEN3c1010DeviceTypeEb");
@@ -64,6 +67,18 @@ final class LibTorchAmp {
         foreachCopy =
                 lib.getFunction(OPS + "14_foreach_copy_4callEN3c108ArrayRefINS_6TensorEEES5_b");
         clampMin = lib.getFunction(OPS + "17clamp_min__Tensor4callERNS_6TensorERKS2_");
+        fusedSgd =
+                lib.getFunction(
+                        OPS
+                                + "11_fused_sgd_4callEN3c108ArrayRefINS_6TensorEEES5_S5_ddddbbbRKSt8optionalIS4_ES9_");
+        fusedAdam =
+                lib.getFunction(
+                        OPS
+                                + "12_fused_adam_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_");
+        fusedAdamW =
+                lib.getFunction(
+                        OPS
+                                + "13_fused_adamw_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_");
     }
 
     /**
@@ -190,6 +205,107 @@ final class LibTorchAmp {
     /** {@code at::_ops::clamp_min__Tensor::call(Tensor& self, const Tensor& min)}, in place. */
     void clampMin(long tensorHandle, long minHandle) {
         clampMin.invokePointer(new Object[] {new Pointer(tensorHandle), new Pointer(minHandle)});
+    }
+
+    /**
+     * {@code at::_ops::_fused_sgd_::call(TensorList self, TensorList grads, TensorList
+     * momentum_buffer_list, double weight_decay, double momentum, double lr, double dampening, bool
+     * nesterov, bool maximize, bool is_first_step, const optional<Tensor>& grad_scale, const
+     * optional<Tensor>& found_inf)}: torch's {@code SGD(fused=True)} step for every parameter in one
+     * launch; where {@code found_inf} is not 0 nothing changes.
+     *
+     * @param foundInf the flag's handle, or 0 for none
+     */
+    void fusedSgd(
+            List<Long> params,
+            List<Long> grads,
+            List<Long> momentumBuffers,
+            double weightDecay,
+            double momentum,
+            double lr,
+            long foundInf) {
+        try (TensorList self = new TensorList(params);
+                TensorList g = new TensorList(grads);
+                TensorList buffers = new TensorList(momentumBuffers);
+                OptionalTensor scale = new OptionalTensor(0);
+                OptionalTensor found = new OptionalTensor(foundInf)) {
+            fusedSgd.invokeVoid(
+                    new Object[] {
+                        self.data(), self.size(), g.data(), g.size(), buffers.data(), buffers.size(),
+                        weightDecay, momentum, lr, 0.0, (byte) 0, (byte) 0, (byte) 0,
+                        scale.pointer(), found.pointer()
+                    });
+        }
+    }
+
+    /**
+     * {@code at::_ops::_fused_adam_::call} (or {@code _fused_adamw_}) {@code (TensorList self,
+     * TensorList grads, TensorList exp_avgs, TensorList exp_avg_sqs, TensorList max_exp_avg_sqs,
+     * TensorList state_steps, double lr, double beta1, double beta2, double weight_decay, double
+     * eps, bool amsgrad, bool maximize, const optional<Tensor>& grad_scale, const
+     * optional<Tensor>& found_inf)}: torch's {@code Adam(fused=True)} step, one launch; the caller
+     * advances the step counts.
+     *
+     * @param foundInf the flag's handle, or 0 for none
+     */
+    void fusedAdam(
+            boolean decoupledWeightDecay,
+            List<Long> params,
+            List<Long> grads,
+            List<Long> expAvgs,
+            List<Long> expAvgSqs,
+            List<Long> stateSteps,
+            double lr,
+            double beta1,
+            double beta2,
+            double weightDecay,
+            double eps,
+            long foundInf) {
+        try (TensorList self = new TensorList(params);
+                TensorList g = new TensorList(grads);
+                TensorList m = new TensorList(expAvgs);
+                TensorList v = new TensorList(expAvgSqs);
+                TensorList vMax = new TensorList(List.of());
+                TensorList steps = new TensorList(stateSteps);
+                OptionalTensor scale = new OptionalTensor(0);
+                OptionalTensor found = new OptionalTensor(foundInf)) {
+            (decoupledWeightDecay ? fusedAdamW : fusedAdam)
+                    .invokeVoid(
+                            new Object[] {
+                                self.data(), self.size(), g.data(), g.size(), m.data(), m.size(),
+                                v.data(), v.size(), vMax.data(), vMax.size(), steps.data(),
+                                steps.size(), lr, beta1, beta2, weightDecay, eps, (byte) 0,
+                                (byte) 0, scale.pointer(), found.pointer()
+                            });
+        }
+    }
+
+    /**
+     * A {@code std::optional<at::Tensor>}, passed by const reference: the tensor's {@code
+     * TensorImpl*} at offset 0 and the engaged flag at offset 8 (libstdc++'s layout). It borrows the
+     * tensor: the callee copies it (taking its own reference) if it keeps it.
+     */
+    static final class OptionalTensor implements AutoCloseable {
+
+        private final Memory memory = new Memory(16);
+
+        /** @param handle a DJL handle (a {@code torch::Tensor*}), or 0 for an empty optional */
+        OptionalTensor(long handle) {
+            memory.clear();
+            if (handle != 0) {
+                memory.setPointer(0, new Pointer(handle).getPointer(0));
+                memory.setByte(8, (byte) 1);
+            }
+        }
+
+        Pointer pointer() {
+            return memory;
+        }
+
+        @Override
+        public void close() {
+            memory.close();
+        }
     }
 
     /**

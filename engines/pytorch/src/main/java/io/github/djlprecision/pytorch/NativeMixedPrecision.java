@@ -2,11 +2,14 @@ package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.spi.AmpKernels;
 import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.spi.FusedOptimizer;
+import java.util.Optional;
 
 /**
  * {@code 16-mixed} and {@code bf16-mixed} on LibTorch's own autocast. Blocks that cannot run under
@@ -18,6 +21,7 @@ final class NativeMixedPrecision extends MixedPrecision {
     private final String pathHead;
     private final String pathTail;
     private final Fp32Islands islands;
+    private final FusedOptimizers fusion;
 
     /**
      * Creates the plugin.
@@ -30,6 +34,7 @@ final class NativeMixedPrecision extends MixedPrecision {
      *     bfloat16"}
      * @param pathTail what follows the closing parenthesis, e.g. a note on the weights
      * @param islands the model's fp32 islands under this precision
+     * @param fusion chooses a fused optimizer
      */
     NativeMixedPrecision(
             Precision precision,
@@ -38,11 +43,18 @@ final class NativeMixedPrecision extends MixedPrecision {
             AmpKernels kernels,
             String pathHead,
             String pathTail,
-            Fp32Islands islands) {
+            Fp32Islands islands,
+            FusedOptimizers fusion) {
         super(precision, autocast, scaler, kernels, pathHead + ")" + pathTail);
         this.pathHead = pathHead;
         this.pathTail = pathTail;
         this.islands = islands;
+        this.fusion = fusion;
+    }
+
+    @Override
+    public Optional<FusedOptimizer> fuseOptimizer(Optimizer optimizer) {
+        return fusion.fuse(optimizer);
     }
 
     /**
@@ -52,7 +64,11 @@ final class NativeMixedPrecision extends MixedPrecision {
     @Override
     public String getPath() {
         String fp32 = islands.describe();
-        return fp32 == null ? super.getPath() : pathHead + "; fp32 islands: " + fp32 + ")" + pathTail;
+        return pathHead
+                + (fp32 == null ? "" : "; fp32 islands: " + fp32)
+                + fusion.describe()
+                + ")"
+                + pathTail;
     }
 
     @Override

@@ -116,6 +116,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
     @Override
     public Set<Precision> getPrecisions() {
         return Set.of(
+                Precision.FLOAT_TRUE,
                 Precision.HALF_MIXED,
                 Precision.BF16_MIXED,
                 Precision.HALF_TRUE,
@@ -317,6 +318,9 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         Precision precision = config.getPrecision();
         AmpLevel level = config.getAmpLevel().orElse(null);
         Native nativeAmp = nativeAmp(config);
+        if (precision == Precision.FLOAT_TRUE) {
+            return new Plan(Kind.SINGLE, nativeAmp.amp, null);
+        }
         if (precision == Precision.DOUBLE_TRUE) {
             return new Plan(Kind.DOUBLE, nativeAmp.amp, null);
         }
@@ -387,6 +391,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
     }
 
     private enum Kind {
+        SINGLE,
         NATIVE,
         HALF,
         DOUBLE,
@@ -423,6 +428,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                     return DataType.FLOAT16;
                 case DOUBLE:
                     return DataType.FLOAT64;
+                case SINGLE:
                 case APEX_O0:
                     return DataType.FLOAT32;
                 default:
@@ -438,6 +444,11 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         PrecisionPlugin build(
                 PrecisionConfig config, Device device, String weightsNote, Block root) {
             RecurrentStates states = typedStates() ? new RecurrentStates(root) : null;
+            FusedOptimizers fusion =
+                    new FusedOptimizers(
+                            config.getOptimizerFusion(),
+                            amp,
+                            kind == Kind.HALF ? DataType.FLOAT16 : DataType.FLOAT32);
             Precision precision = config.getPrecision();
             AmpKernels kernels =
                     amp != null && config.getGradScaler().isFusedKernels()
@@ -446,11 +457,14 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
             switch (kind) {
                 case HALF:
                     String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
-                    return new HalfPrecision(precision, level + "true(float16)", kernels, states);
+                    return new HalfPrecision(
+                            precision, level + "true(float16)", kernels, states, fusion);
+                case SINGLE:
+                    return new FloatPrecision(kernels, fusion);
                 case DOUBLE:
-                    return new DoublePrecision(kernels, states);
+                    return new DoublePrecision(kernels, states, fusion);
                 case APEX_O0:
-                    return new ApexO0Precision(kernels);
+                    return new ApexO0Precision(kernels, fusion);
                 case APEX_O2:
                     String o2 =
                             "apex-O2(fp16 working copies, fp32 master weights, fp32 norm layers,"
@@ -464,7 +478,8 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                             new DynamicLossScaler(config.getGradScaler(), kernels),
                             kernels,
                             o2,
-                            states);
+                            states,
+                            fusion);
                 default:
                     DynamicLossScaler scaler =
                             precision.usesLossScaling()
@@ -484,7 +499,14 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                                     BlockPolicy.of(precision.computeType(), device),
                                     root);
                     return new NativeMixedPrecision(
-                            precision, autocast, scaler, kernels, pathHead, weightsNote, islands);
+                            precision,
+                            autocast,
+                            scaler,
+                            kernels,
+                            pathHead,
+                            weightsNote,
+                            islands,
+                            fusion);
             }
         }
     }

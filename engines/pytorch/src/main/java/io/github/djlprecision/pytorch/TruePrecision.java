@@ -4,10 +4,13 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.plugins.GraphCasts;
 import io.github.djlprecision.spi.AmpKernels;
+import io.github.djlprecision.spi.FusedOptimizer;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import java.util.Optional;
 
 /**
  * The {@code *-true} recipes: one data type for parameters, activations and gradients, as
@@ -27,6 +30,7 @@ abstract class TruePrecision implements PrecisionPlugin {
     private final String path;
     private final AmpKernels kernels;
     private final RecurrentStates states;
+    private final FusedOptimizers fusion;
 
     /**
      * Creates the plugin.
@@ -36,18 +40,26 @@ abstract class TruePrecision implements PrecisionPlugin {
      * @param path what runs, for {@link #getPath()}
      * @param kernels the device kernels
      * @param states gives recurrent blocks their initial states in the type, or null for fp32
+     * @param fusion chooses a fused optimizer
      */
     TruePrecision(
             Precision precision,
             DataType type,
             String path,
             AmpKernels kernels,
-            RecurrentStates states) {
+            RecurrentStates states,
+            FusedOptimizers fusion) {
         this.precision = precision;
         this.type = type;
         this.path = path;
         this.kernels = kernels;
         this.states = states;
+        this.fusion = fusion;
+    }
+
+    @Override
+    public Optional<FusedOptimizer> fuseOptimizer(Optimizer optimizer) {
+        return fusion.fuse(optimizer);
     }
 
     @Override
@@ -62,7 +74,7 @@ abstract class TruePrecision implements PrecisionPlugin {
 
     @Override
     public String getPath() {
-        return path;
+        return path + fusion.describe();
     }
 
     @Override
