@@ -42,7 +42,7 @@ public final class GpuSixteenMixed {
             DefaultTrainingConfig config =
                     new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                             .optOptimizer(Optimizer.adam().build())
-                            .optDevices(new Device[] {gpu}); // exactly one device
+                            .optDevices(new Device[] {gpu}); // or leave out: every GPU
 
             try (PrecisionTrainer trainer =
                     PrecisionTrainer.newTrainer(model, config, PrecisionConfig.of("16-mixed"))) {

@@ -8,21 +8,26 @@ import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * DJL's {@link ParameterStore}, which keeps a copy of every parameter on every training device,
- * with one addition: the array a forward pass computes with is the plugin's {@link
- * PrecisionPlugin#convertParameter} of that copy, made once per parameter and device (Apex O2's
- * fp16 working copies of fp32 values; the copy itself for every other recipe).
+ * The trainer's {@link ParameterStore}: as DJL's, a copy of every parameter on every training
+ * device (the parameter's own array on the first), and {@link #updateAllParameters()} hands each
+ * trainable parameter's copies to the {@link ParameterServer}. Two differences: the array a forward
+ * pass computes with is the plugin's {@link PrecisionPlugin#convertParameter} of a device's copy,
+ * made once per parameter and device (Apex O2's fp16 working copies; the copy itself for every
+ * other recipe); and the copies are kept in device order, where DJL's store lists them in the
+ * iteration order of a hash map of devices.
  */
 final class PrecisionParameterStore extends ParameterStore {
 
     private final PrecisionPlugin plugin;
     private final Device[] devices;
     private final NDManager manager;
+    private final ParameterServer server;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
     /** A parameter's values on every device and the arrays the forward computes with. */
@@ -32,10 +37,10 @@ final class PrecisionParameterStore extends ParameterStore {
         private final NDArray[] values;
         private final NDArray[] computed;
 
-        private Entry(Parameter parameter, int devices) {
+        private Entry(Parameter parameter, NDArray[] values) {
             this.parameter = parameter;
-            values = new NDArray[devices];
-            computed = new NDArray[devices];
+            this.values = values;
+            computed = new NDArray[values.length];
         }
 
         Parameter parameter() {
@@ -62,8 +67,8 @@ final class PrecisionParameterStore extends ParameterStore {
         super(manager, false);
         this.manager = manager;
         this.plugin = plugin;
+        this.server = server;
         this.devices = devices.clone();
-        setParameterServer(server, devices);
     }
 
     @Override
@@ -72,12 +77,10 @@ final class PrecisionParameterStore extends ParameterStore {
             return null;
         }
         int index = indexOf(device);
-        NDArray value = super.getValue(parameter, device, training);
-        Entry entry =
-                entries.computeIfAbsent(
-                        parameter.getId(), id -> new Entry(parameter, devices.length));
+        Entry entry = entries.computeIfAbsent(parameter.getId(), id -> newEntry(parameter));
         synchronized (entry) {
             if (entry.computed[index] == null) {
+                NDArray value = entry.values[index];
                 NDArray computed = plugin.convertParameter(parameter, value);
                 if (computed != value) {
                     computed.attach(manager);
@@ -85,12 +88,57 @@ final class PrecisionParameterStore extends ParameterStore {
                         computed.setRequiresGradient(true);
                     }
                 }
-                entry.values[index] = value;
                 entry.computed[index] = computed;
             }
             return entry.computed[index];
         }
     }
+
+    /** The parameter's own array on the first device, a copy on every other. */
+    private Entry newEntry(Parameter parameter) {
+        NDArray own = parameter.getArray();
+        NDArray[] values = new NDArray[devices.length];
+        for (int i = 0; i < devices.length; i++) {
+            if (i == 0 && own.getDevice().equals(devices[0])) {
+                values[i] = own;
+            } else {
+                values[i] = copyOf(own, devices[i]);
+                values[i].attach(manager);
+                if (parameter.requiresGradient()) {
+                    values[i].setRequiresGradient(true);
+                }
+            }
+        }
+        return new Entry(parameter, values);
+    }
+
+    /**
+     * Copies an array to a device, outside the autograd graph. DJL's {@code toDevice} hands back
+     * the same tensor when it is on that device already (as on a second "device" of the same
+     * kind), so there the array is cloned.
+     */
+    private static NDArray copyOf(NDArray array, Device device) {
+        if (!array.getDevice().equals(device)) {
+            return array.toDevice(device, true);
+        }
+        try (NDArray detached = array.stopGradient()) {
+            return detached.duplicate();
+        }
+    }
+
+    /** Asks the parameter server to update every trainable parameter, as DJL's store does. */
+    @Override
+    public void updateAllParameters() {
+        for (Entry entry : entries.values()) {
+            if (entry.parameter.requiresGradient()) {
+                server.update(entry.parameter.getId(), entry.values.clone());
+            }
+        }
+    }
+
+    /** Nothing to copy back: the first device's value is the parameter's own array. */
+    @Override
+    public void sync() {}
 
     /**
      * Returns the entries of the parameters that require a gradient, in the order given.
@@ -119,13 +167,10 @@ final class PrecisionParameterStore extends ParameterStore {
         return entries.get(parameterId);
     }
 
-    int deviceCount() {
-        return devices.length;
-    }
-
     private int indexOf(Device device) {
         for (int i = 0; i < devices.length; i++) {
-            if (devices[i].equals(device)) {
+            // Device.equals ignores the id of CPUs
+            if (devices[i].equals(device) && devices[i].getDeviceId() == device.getDeviceId()) {
                 return i;
             }
         }
@@ -133,7 +178,7 @@ final class PrecisionParameterStore extends ParameterStore {
                 "The forward ran on "
                         + device
                         + ", which is not one of the trainer's devices "
-                        + List.of(devices)
+                        + Arrays.toString(devices)
                         + ".");
     }
 }

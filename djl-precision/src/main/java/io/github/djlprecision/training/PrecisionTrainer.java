@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.initializer.Initializer;
@@ -29,7 +30,9 @@ import io.github.djlprecision.spi.StepOutcome;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -97,6 +100,7 @@ public class PrecisionTrainer extends Trainer {
     private long epochSkipped;
     private long epochSteps;
     private StepOutcome lastOutcome;
+    private final Map<Device, NDArray> shares = new ConcurrentHashMap<>();
     private List<Parameter> parameters;
     private boolean closed;
 
@@ -309,6 +313,14 @@ public class PrecisionTrainer extends Trainer {
         return result;
     }
 
+    /**
+     * Returns a collector whose {@code backward} lets the plugin prepare the loss (e.g. multiply it
+     * by the loss scale) and, with several devices, divides each device's loss by their number: the
+     * step sums the devices' gradients, so they then average, as PyTorch's DistributedDataParallel
+     * averages them, and the same settings train the same on one device or on several. (DJL's own
+     * {@code LocalParameterServer} sums them, so its effective learning rate grows with the number
+     * of devices.)
+     */
     @Override
     public GradientCollector newGradientCollector() {
         GradientCollector collector = super.newGradientCollector();
@@ -316,6 +328,13 @@ public class PrecisionTrainer extends Trainer {
             @Override
             public void backward(NDArray target) {
                 NDArray prepared = plugin.preBackward(target);
+                if (devices.length > 1) {
+                    NDArray averaged = prepared.mul(deviceShare(prepared));
+                    if (prepared != target) {
+                        prepared.close();
+                    }
+                    prepared = averaged;
+                }
                 collector.backward(prepared);
                 if (prepared != target) {
                     prepared.close();
@@ -353,6 +372,21 @@ public class PrecisionTrainer extends Trainer {
             resolveOutcomes();
         }
         addMetric("step", begin);
+    }
+
+    /** 1 / the number of devices, as a scalar on a loss's device, made once per device. */
+    private NDArray deviceShare(NDArray loss) {
+        return shares.computeIfAbsent(
+                loss.getDevice(),
+                device -> {
+                    NDArray share =
+                            getManager()
+                                    .create(1.0 / devices.length)
+                                    .toDevice(device, false)
+                                    .toType(loss.getDataType(), false);
+                    share.attach(getManager());
+                    return share;
+                });
     }
 
     /** Reads the outcomes still on the device and reports them. */
@@ -464,6 +498,16 @@ public class PrecisionTrainer extends Trainer {
                             + " has no working copy: call trainer.initialize(...) first.");
         }
         return entry.computed(0);
+    }
+
+    /**
+     * Returns the trainer's parameter store: DJL's, which keeps a copy of every parameter on every
+     * training device, with the plugin's working copies for the forward pass.
+     *
+     * @return the store the trainer's forward passes use
+     */
+    public ParameterStore getParameterStore() {
+        return store;
     }
 
     /**
