@@ -40,7 +40,8 @@ PRECISIONS = ("32-true", "16-mixed", "bf16-mixed", "16-true")
 # training sides, in table order; the DJL ones name their precisions (None: every one)
 TRAIN_SIDES = (
     ("torch", None), ("torch-fused", None), ("lightning", None),
-    ("library", None), ("plain", ("32-true",)), ("plain-autocast", ("16-mixed", "bf16-mixed")),
+    ("library", None), ("library-unfused", ("16-mixed", "bf16-mixed")), ("plain", ("32-true",)),
+    ("plain-autocast", ("16-mixed", "bf16-mixed")),
 )
 # extra library configurations beyond the four precisions: (precision, amp level)
 LIBRARY_EXTRA = (("16-mixed", "O2"),)
@@ -57,7 +58,8 @@ TRAIN_STEPS = {"mlp": 60, "resnet50": 30, "bert": 30}
 TRAIN_WARMUP = 5
 # rough figures for the wall-time estimate only (seconds, ms): process start, model build, and
 # step or call times seen on the H200 (shared/device/README.md) or guessed from FLOPs (BERT)
-START_S = {"torch": 7, "torch-fused": 7, "lightning": 12, "library": 10, "plain": 10,
+START_S = {"torch": 7, "torch-fused": 7, "lightning": 12, "library": 10, "library-unfused": 10,
+           "plain": 10,
            "plain-autocast": 10, "djl": 10}
 BUILD_S = {"mlp": 1, "resnet50": 2, "bert": 3}
 STEP_MS = {"mlp": (35, 6), "resnet50": (70, 65), "bert": (100, 45)}  # (32-true, 16-bit)
@@ -66,7 +68,7 @@ CALL_MS = {"resnet50": {1: 8, 8: 10, 128: 22}, "bert": {1: 15, 8: 15, 128: 80},
 
 
 def is_djl_side(side):
-    return side in ("library", "plain", "plain-autocast", "djl")
+    return side in ("library", "library-unfused", "plain", "plain-autocast", "djl")
 
 
 class Config:
@@ -361,10 +363,10 @@ def train_table(model, entries):
         r = e["result"]
         s = r["samples_per_s"]
         plain = None
-        if side == "library":
+        if side in ("library", "library-unfused"):
             plain = ok("plain", "32-true") if precision == "32-true" else \
                 ok("plain-autocast", precision)
-        base_side = "plain" if side == "plain-autocast" else side
+        base_side = {"plain-autocast": "plain", "library-unfused": "library"}.get(side, side)
         base = ok(base_side, "32-true")
         same_side_32 = precision != "32-true" or level
         out.append("| " + " | ".join([

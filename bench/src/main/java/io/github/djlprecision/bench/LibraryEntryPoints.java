@@ -3,8 +3,9 @@ package io.github.djlprecision.bench;
 import ai.djl.Model;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
-import io.github.djlprecision.inference.PrecisionBlock;
+import io.github.djlprecision.OptimizerFusion;
 import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.inference.PrecisionBlock;
 import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,6 +29,24 @@ final class LibraryEntryPoints {
      */
     static Trainer newTrainer(Model model, TrainingConfig config, PrecisionConfig precision) {
         return PrecisionTrainer.newTrainer(model, config, precision);
+    }
+
+    /**
+     * Makes a trainer through djl-precision that runs the user's optimizer through DJL instead of
+     * a fused kernel.
+     *
+     * @param model the model, block set, parameters not yet created
+     * @param config the training config
+     * @param precision the precision, whose other settings are kept
+     * @return the trainer
+     */
+    static Trainer newTrainerUnfused(Model model, TrainingConfig config, PrecisionConfig precision) {
+        PrecisionConfig.Builder unfused =
+                PrecisionConfig.builder()
+                        .optPrecision(precision.getPrecision())
+                        .optOptimizerFusion(OptimizerFusion.NEVER);
+        precision.getAmpLevel().ifPresent(level -> unfused.optAmpLevel(level.name()));
+        return PrecisionTrainer.newTrainer(model, config, unfused.build());
     }
 
     /**

@@ -61,10 +61,13 @@ final class TrainSession implements AutoCloseable {
                                             .optMomentum(MOMENTUM)
                                             .build())
                             .optDevices(new Device[] {device});
-            trainer =
-                    side == TrainSide.LIBRARY
-                            ? LibraryEntryPoints.newTrainer(model, config, precision)
-                            : model.newTrainer(config);
+            if (side == TrainSide.LIBRARY) {
+                trainer = LibraryEntryPoints.newTrainer(model, config, precision);
+            } else if (side == TrainSide.LIBRARY_UNFUSED) {
+                trainer = LibraryEntryPoints.newTrainerUnfused(model, config, precision);
+            } else {
+                trainer = model.newTrainer(config);
+            }
             if (side == TrainSide.PLAIN_AUTOCAST) {
                 handWritten = new HandWrittenMixedStep(trainer, precision);
             }

@@ -9,6 +9,11 @@ import java.util.stream.Collectors;
 enum TrainSide {
     /** Through djl-precision: {@code PrecisionTrainer.newTrainer(model, config, precision)}. */
     LIBRARY("library", null),
+    /**
+     * Through djl-precision with DJL's own optimizer (no fused kernel, {@code
+     * OptimizerFusion.NEVER}): beside {@link #PLAIN_AUTOCAST} it shows the library's own cost.
+     */
+    LIBRARY_UNFUSED("library-unfused", List.of("16-mixed", "bf16-mixed")),
     /** Plain DJL, {@code model.newTrainer(config)}, fp32. */
     PLAIN("plain", List.of("32-true")),
     /**

@@ -39,8 +39,11 @@ final class FusedOptimizers {
      *     without a fused kernel, naming the ones that have one
      */
     Optional<FusedOptimizer> fuse(Optimizer optimizer) {
-        if (mode == OptimizerFusion.NEVER || amp == null) {
+        if (mode == OptimizerFusion.NEVER) {
             return Optional.empty();
+        }
+        if (amp == null || !amp.hasFusedOptimizers()) {
+            return refuse("this LibTorch has no fused optimizer kernels.");
         }
         if (parameterType == DataType.FLOAT16) {
             // seen: LibTorch 2.7.1's vectorised CPU _fused_sgd_ leaves fp16 parameters unchanged

@@ -63,22 +63,53 @@ final class LibTorchAmp {
                         OPS
                                 + "42_amp_foreach_non_finite_check_and_unscale_4callEN3c108ArrayRefINS_6TensorEEERS4_RKS4_");
         updateScale = lib.getFunction(OPS + "18_amp_update_scale_4callERNS_6TensorES3_RKS2_ddl");
-        foreachZero = lib.getFunction(OPS + "14_foreach_zero_4callEN3c108ArrayRefINS_6TensorEEE");
+        // optional: without them the kernels fall back to DJL operations and nothing is fused
+        foreachZero = optional(lib, OPS + "14_foreach_zero_4callEN3c108ArrayRefINS_6TensorEEE");
         foreachCopy =
-                lib.getFunction(OPS + "14_foreach_copy_4callEN3c108ArrayRefINS_6TensorEEES5_b");
-        clampMin = lib.getFunction(OPS + "17clamp_min__Tensor4callERNS_6TensorERKS2_");
+                optional(lib, OPS + "14_foreach_copy_4callEN3c108ArrayRefINS_6TensorEEES5_b");
+        clampMin = optional(lib, OPS + "17clamp_min__Tensor4callERNS_6TensorERKS2_");
         fusedSgd =
-                lib.getFunction(
+                optional(
+                        lib,
                         OPS
                                 + "11_fused_sgd_4callEN3c108ArrayRefINS_6TensorEEES5_S5_ddddbbbRKSt8optionalIS4_ES9_");
         fusedAdam =
-                lib.getFunction(
+                optional(
+                        lib,
                         OPS
                                 + "12_fused_adam_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_");
         fusedAdamW =
-                lib.getFunction(
+                optional(
+                        lib,
                         OPS
                                 + "13_fused_adamw_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_");
+    }
+
+    private static Function optional(NativeLibrary lib, String symbol) {
+        try {
+            return lib.getFunction(symbol);
+        } catch (UnsatisfiedLinkError e) {
+            return null;
+        }
+    }
+
+    /**
+     * Returns whether this LibTorch has the {@code _foreach_zero_}, {@code _foreach_copy_} and
+     * {@code clamp_min_} kernels {@link LibTorchAmpKernels} uses beside the GradScaler ones.
+     *
+     * @return true if all three were found
+     */
+    boolean hasForeachKernels() {
+        return foreachZero != null && foreachCopy != null && clampMin != null;
+    }
+
+    /**
+     * Returns whether this LibTorch has the fused SGD, Adam and AdamW kernels.
+     *
+     * @return true if all three were found
+     */
+    boolean hasFusedOptimizers() {
+        return fusedSgd != null && fusedAdam != null && fusedAdamW != null;
     }
 
     /**
