@@ -129,10 +129,11 @@ public final class GradScalerConfig {
         Builder() {}
 
         /**
-         * Sets the scale of the first step.
+         * Sets the scale of the first step (torch's {@code init_scale}, default 2^16).
          *
-         * @param initScale a finite value above 0
+         * @param initScale a finite value above 0: the factor the loss is multiplied by
          * @return this builder
+         * @throws IllegalArgumentException if it is not finite and above 0
          */
         public Builder optInitScale(float initScale) {
             if (!(initScale > 0) || Float.isInfinite(initScale)) {
@@ -144,10 +145,11 @@ public final class GradScalerConfig {
         }
 
         /**
-         * Sets the factor the scale grows by.
+         * Sets the factor the scale grows by (torch's {@code growth_factor}, default 2.0).
          *
          * @param growthFactor a finite value above 1
          * @return this builder
+         * @throws IllegalArgumentException if it is not finite and above 1
          */
         public Builder optGrowthFactor(float growthFactor) {
             if (!(growthFactor > 1) || Float.isInfinite(growthFactor)) {
@@ -159,10 +161,12 @@ public final class GradScalerConfig {
         }
 
         /**
-         * Sets the factor the scale shrinks by.
+         * Sets the factor the scale shrinks by after a non-finite step (torch's {@code
+         * backoff_factor}, default 0.5).
          *
          * @param backoffFactor a value in (0, 1)
          * @return this builder
+         * @throws IllegalArgumentException if it is not strictly between 0 and 1
          */
         public Builder optBackoffFactor(float backoffFactor) {
             if (!(backoffFactor > 0 && backoffFactor < 1)) {
@@ -174,10 +178,12 @@ public final class GradScalerConfig {
         }
 
         /**
-         * Sets how many consecutive finite steps grow the scale.
+         * Sets how many consecutive finite steps grow the scale (torch's {@code growth_interval},
+         * default 2000).
          *
-         * @param growthInterval at least 1
+         * @param growthInterval a number of optimizer steps, at least 1
          * @return this builder
+         * @throws IllegalArgumentException if it is below 1
          */
         public Builder optGrowthInterval(int growthInterval) {
             if (growthInterval < 1) {
@@ -196,6 +202,8 @@ public final class GradScalerConfig {
          * @param minScale a value of at least 2^-126 (the smallest normal fp32, whose inverse is
          *     still finite) and at most the initial scale
          * @return this builder
+         * @throws IllegalArgumentException if it is below 2^-126 or not finite ({@link
+         *     Builder#build()} checks it against the initial scale)
          */
         public Builder optMinScale(float minScale) {
             if (!(minScale >= Float.MIN_NORMAL) || Float.isInfinite(minScale)) {

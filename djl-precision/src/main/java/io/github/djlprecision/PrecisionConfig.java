@@ -185,6 +185,7 @@ public final class PrecisionConfig {
          *
          * @param precision the precision
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optPrecision(Precision precision) {
             if (precision == null) {
@@ -200,6 +201,7 @@ public final class PrecisionConfig {
          *
          * @param ampLevel {@code O0}, {@code O1}, {@code O2} or {@code O3}
          * @return this builder
+         * @throws IllegalArgumentException for another value, naming the accepted ones
          */
         public Builder optAmpLevel(String ampLevel) {
             this.ampLevel = AmpLevel.parse(ampLevel);
@@ -211,6 +213,7 @@ public final class PrecisionConfig {
          *
          * @param gradScaler the settings
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optGradScaler(GradScalerConfig gradScaler) {
             if (gradScaler == null) {
@@ -223,10 +226,14 @@ public final class PrecisionConfig {
         /**
          * Clips gradients after unscaling, as Lightning's {@code gradient_clip_val}.
          *
-         * @param value the maximum norm or value
+         * @param value the maximum norm (L2 over all gradients together, as {@code
+         *     torch.nn.utils.clip_grad_norm_}) or the largest absolute value of an element, in the
+         *     gradients' units after unscaling; finite and above 0
          * @param algorithm {@link GradientClipping.Algorithm#NORM} or {@link
          *     GradientClipping.Algorithm#VALUE}
          * @return this builder
+         * @throws IllegalArgumentException if the value is not finite and positive, or the
+         *     algorithm is null
          */
         public Builder optGradientClipping(double value, GradientClipping.Algorithm algorithm) {
             this.gradientClipping = new GradientClipping(value, algorithm);
@@ -249,8 +256,9 @@ public final class PrecisionConfig {
          * Picks a plugin provider by name instead of by engine and precision, e.g. a provider the
          * user ships in a jar of their own.
          *
-         * @param pluginName the provider's name
+         * @param pluginName the provider's name ({@code PrecisionPluginProvider.getName()})
          * @return this builder
+         * @throws IllegalArgumentException if it is null or blank
          */
         public Builder optPluginName(String pluginName) {
             if (pluginName == null || pluginName.isBlank()) {
@@ -269,6 +277,7 @@ public final class PrecisionConfig {
          *
          * @param decorator the decorator's settings
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optDecorator(PluginDecoratorConfig decorator) {
             if (decorator == null) {
@@ -286,6 +295,7 @@ public final class PrecisionConfig {
          *
          * @param steps at least 1, or 0 to switch the diagnosis off
          * @return this builder
+         * @throws IllegalArgumentException if it is negative
          */
         public Builder optLowScaleDiagnosisSteps(int steps) {
             if (steps < 0) {
@@ -304,6 +314,7 @@ public final class PrecisionConfig {
          * @param weightConversion {@link WeightConversion#AUTO} (default), {@link
          *     WeightConversion#ALWAYS} or {@link WeightConversion#NEVER}
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optWeightConversion(WeightConversion weightConversion) {
             if (weightConversion == null) {

@@ -173,10 +173,12 @@ public final class PrecisionBreakerConfig implements PluginDecoratorConfig {
         Builder() {}
 
         /**
-         * Sets how many recent steps the failure rate is computed over.
+         * Sets how many recent steps the failure rate is computed over (Resilience4j's
+         * count-based {@code slidingWindowSize}, counted in optimizer steps).
          *
          * @param steps at least 1
          * @return this builder
+         * @throws IllegalArgumentException if it is below 1
          */
         public Builder optSlidingWindowSize(int steps) {
             this.slidingWindowSize = atLeastOne("slidingWindowSize", steps);
@@ -185,10 +187,12 @@ public final class PrecisionBreakerConfig implements PluginDecoratorConfig {
 
         /**
          * Sets how many steps must be recorded before the failure rate is judged (at most the
-         * window size).
+         * window size; Resilience4j's {@code minimumNumberOfCalls}).
          *
          * @param steps at least 1
          * @return this builder
+         * @throws IllegalArgumentException if it is below 1 ({@link #build()} checks it against
+         *     the window)
          */
         public Builder optMinimumNumberOfSteps(int steps) {
             this.minimumNumberOfSteps = atLeastOne("minimumNumberOfSteps", steps);
@@ -196,10 +200,12 @@ public final class PrecisionBreakerConfig implements PluginDecoratorConfig {
         }
 
         /**
-         * Sets the share of skipped steps that trips the breaker.
+         * Sets the share of skipped steps in the window that trips the breaker (Resilience4j's
+         * {@code failureRateThreshold}).
          *
-         * @param percent in (0, 100]
+         * @param percent a percentage in (0, 100]
          * @return this builder
+         * @throws IllegalArgumentException if it is outside (0, 100]
          */
         public Builder optFailureRateThreshold(float percent) {
             if (!(percent > 0 && percent <= 100)) {
@@ -213,8 +219,9 @@ public final class PrecisionBreakerConfig implements PluginDecoratorConfig {
         /**
          * Sets the loss scale at or below which an overflowing step trips the breaker at once.
          *
-         * @param floor a finite value of at least 0; 0 switches the floor off
+         * @param floor a loss scale, finite and at least 0; 0 switches the floor off
          * @return this builder
+         * @throws IllegalArgumentException if it is negative or not finite
          */
         public Builder optLossScaleFloor(float floor) {
             if (!(floor >= 0) || Float.isInfinite(floor)) {
@@ -227,10 +234,12 @@ public final class PrecisionBreakerConfig implements PluginDecoratorConfig {
         }
 
         /**
-         * Sets how many steps run in the safer precision before the faster one is probed.
+         * Sets how many steps run in the safer precision before the faster one is probed (in
+         * place of Resilience4j's wall-clock {@code waitDurationInOpenState}).
          *
          * @param steps at least 1
          * @return this builder
+         * @throws IllegalArgumentException if it is below 1
          */
         public Builder optWaitSteps(int steps) {
             this.waitSteps = atLeastOne("waitSteps", steps);
@@ -238,10 +247,12 @@ public final class PrecisionBreakerConfig implements PluginDecoratorConfig {
         }
 
         /**
-         * Sets how many steps a probe of the faster precision lasts.
+         * Sets how many steps a probe of the faster precision lasts (Resilience4j's {@code
+         * permittedNumberOfCallsInHalfOpenState}).
          *
          * @param steps at least 1
          * @return this builder
+         * @throws IllegalArgumentException if it is below 1
          */
         public Builder optProbeSteps(int steps) {
             this.probeSteps = atLeastOne("probeSteps", steps);

@@ -78,6 +78,8 @@ public final class PrecisionBlock implements Block {
      *     inference on the model's engine, device and blocks, naming why (e.g. {@code 16-true} on
      *     fp32 parameters with {@link WeightConversion#NEVER}), or with {@link
      *     WeightConversion#ALWAYS} if the plugin's path does not hold fp16 weights
+     * @throws IllegalStateException if the model has no block, its parameters do not exist yet, or
+     *     it is already wrapped
      */
     public static PrecisionBlock wrap(Model model, PrecisionConfig precisionConfig) {
         Block block = model.getBlock();

@@ -52,6 +52,7 @@ public class MixedPrecision implements PrecisionPlugin {
      * @param scaler the loss scaler, or null for none (bf16)
      * @param kernels the engine's device kernels, e.g. those the scaler uses
      * @param path what runs, for {@link #getPath()}
+     * @throws IllegalArgumentException if the precision is not a mixed one
      */
     public MixedPrecision(
             Precision precision,

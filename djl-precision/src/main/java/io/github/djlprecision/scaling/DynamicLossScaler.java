@@ -64,8 +64,9 @@ public final class DynamicLossScaler implements AutoCloseable {
     /**
      * Multiplies the loss by the current scale, on the loss's device.
      *
-     * @param loss the loss
-     * @return the scaled loss, to call backward on
+     * @param loss the loss, of any shape and floating type
+     * @return the scaled loss, to call backward on, a new array of the loss's shape and type
+     * @throws IllegalStateException before {@link #attach}
      */
     public NDArray scale(NDArray loss) {
         NDArray factor = scaleOn(loss.getDevice());
@@ -80,6 +81,8 @@ public final class DynamicLossScaler implements AutoCloseable {
      * @param gradients the gradients of this step, on the scaler's device
      * @param scope where the step's temporary arrays go
      * @return a one-element fp32 array in {@code scope}: 1 if a gradient was not finite, else 0
+     *     (torch's {@code found_inf})
+     * @throws IllegalStateException before {@link #attach}
      */
     public NDArray unscale(List<NDArray> gradients, NDManager scope) {
         NDArray scaleNow = requireAttached();
@@ -100,6 +103,7 @@ public final class DynamicLossScaler implements AutoCloseable {
      * Moves the scale on after a step, on the device.
      *
      * @param foundInf the flag {@link #unscale} returned
+     * @throws IllegalStateException before {@link #attach}
      */
     public void update(NDArray foundInf) {
         kernels.updateScale(requireAttached(), growthTracker, foundInf, minScale, config);

@@ -15,6 +15,7 @@ public record ScalerState(float scale, int growthTracker) {
      *
      * @param scale a finite value above 0
      * @param growthTracker at least 0
+     * @throws IllegalArgumentException if either is out of its range
      */
     public ScalerState {
         if (!(scale > 0) || Float.isInfinite(scale)) {

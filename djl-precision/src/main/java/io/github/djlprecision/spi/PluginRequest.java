@@ -31,6 +31,7 @@ public record PluginRequest(
      * @param config the settings
      * @param purpose training or inference
      * @param model the model, or null
+     * @throws IllegalArgumentException if there is no device
      */
     public PluginRequest {
         if (devices == null || devices.isEmpty()) {

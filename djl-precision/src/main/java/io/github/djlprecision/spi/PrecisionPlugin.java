@@ -36,6 +36,7 @@ import java.util.Optional;
  * </ol>
  *
  * <p>For inference ({@code PrecisionBlock}) only {@link #convertModule} and the forward hooks run.
+ * {@code docs/writing-a-plugin.md} has the full table of who calls what when.
  */
 public interface PrecisionPlugin extends AutoCloseable {
 
@@ -114,7 +115,8 @@ public interface PrecisionPlugin extends AutoCloseable {
     }
 
     /**
-     * Opens the scope the forward pass runs in, on the calling thread.
+     * Opens the scope the forward pass runs in, on the calling thread (Lightning's {@code
+     * forward_context}), e.g. LibTorch's autocast.
      *
      * @param device the device the forward runs on
      * @return the scope, closed right after the forward, also when it throws
@@ -124,7 +126,8 @@ public interface PrecisionPlugin extends AutoCloseable {
     }
 
     /**
-     * Converts the inputs before the forward pass.
+     * Converts the inputs before the forward pass (Lightning's {@code convert_input}), e.g.
+     * floating inputs to fp16 for {@code 16-true}.
      *
      * @param input the batch as the user's data gives it
      * @return the inputs the model should see
@@ -134,7 +137,8 @@ public interface PrecisionPlugin extends AutoCloseable {
     }
 
     /**
-     * Converts the outputs after the forward pass, e.g. back to fp32 so the loss runs in fp32.
+     * Converts the outputs after the forward pass (Lightning's {@code convert_output}), e.g. back
+     * to fp32 so the loss runs in fp32.
      *
      * @param output the model's outputs
      * @return the outputs the loss and the user see
@@ -144,10 +148,12 @@ public interface PrecisionPlugin extends AutoCloseable {
     }
 
     /**
-     * Called on the loss before backward, e.g. to multiply it by the loss scale.
+     * Called on the loss before backward (Lightning's {@code pre_backward}), e.g. to multiply it
+     * by the loss scale as torch's {@code GradScaler.scale} does.
      *
-     * @param loss the loss, on the device its forward ran on
-     * @return the array backward is called on
+     * @param loss the loss, of any shape, on the device its forward ran on
+     * @return the array backward is called on; the trainer closes it after backward if it is not
+     *     {@code loss}
      */
     default NDArray preBackward(NDArray loss) {
         return loss;
@@ -230,7 +236,9 @@ public interface PrecisionPlugin extends AutoCloseable {
     }
 
     /**
-     * Returns the state a checkpoint must keep, as strings so that it fits DJL model properties.
+     * Returns the state a checkpoint must keep (Lightning's {@code state_dict}), as strings so
+     * that it fits DJL model properties; the trainer writes it under the prefix {@code
+     * precision.} at the end of every epoch and of training.
      *
      * @return the state; empty for a stateless plugin
      */
@@ -239,14 +247,20 @@ public interface PrecisionPlugin extends AutoCloseable {
     }
 
     /**
-     * Restores state saved by {@link #stateDict()}, validating every value for what it means.
+     * Restores state saved by {@link #stateDict()} (Lightning's {@code load_state_dict}),
+     * validating every value for what it means; called when a trainer is made for a model saved
+     * training in the same precision, before {@link #onTrainerCreated}.
      *
      * @param state the saved state
      * @throws IllegalArgumentException naming the key, the value and the accepted range
      */
     default void loadStateDict(Map<String, String> state) {}
 
-    /** Releases what the plugin holds; called when the trainer or block closes. */
+    /**
+     * Releases what the plugin holds (Lightning's {@code teardown}); called when the trainer
+     * closes. A plugin serving a {@code PrecisionBlock} is never closed: DJL blocks have no
+     * close.
+     */
     @Override
     default void close() {}
 }

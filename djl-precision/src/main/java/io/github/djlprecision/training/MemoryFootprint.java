@@ -77,7 +77,7 @@ public final class MemoryFootprint {
      * Measures a trainer's model, taking the optimizer's state slots from its class.
      *
      * @param trainer an initialized trainer
-     * @param optimizer the optimizer the user configured (not a plugin's wrapper)
+     * @param optimizer the optimizer the user configured
      * @param batch a sample input batch, used for one forward pass; left as it is
      * @return the footprint
      */

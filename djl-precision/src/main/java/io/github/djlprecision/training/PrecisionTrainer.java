@@ -154,7 +154,9 @@ public class PrecisionTrainer extends Trainer {
      * @return the trainer
      * @throws UnsupportedPrecisionException listing every reason this precision cannot train on
      *     the model's engine and devices with these settings, naming what can
-     * @throws IllegalArgumentException if the model's saved precision state is invalid
+     * @throws IllegalArgumentException if an argument is null, the training config names no
+     *     device or one twice, or the model's saved precision state is invalid
+     * @throws IllegalStateException if the model has no block
      */
     public static PrecisionTrainer newTrainer(
             Model model, TrainingConfig trainingConfig, PrecisionConfig precisionConfig) {
@@ -249,7 +251,10 @@ public class PrecisionTrainer extends Trainer {
      * Creates the model's parameters in the plugin's precision on every training device, then
      * lets the plugin convert the model.
      *
-     * @param shapes the input shapes
+     * @param shapes the shapes of the inputs of one batch (the batch axis first), as DJL's {@code
+     *     Trainer.initialize}
+     * @throws UnsupportedPrecisionException if a parameter was created on another device than the
+     *     first training device
      */
     @Override
     public void initialize(Shape... shapes) {
@@ -278,16 +283,41 @@ public class PrecisionTrainer extends Trainer {
         }
     }
 
+    /**
+     * Runs a training forward pass in the precision: the plugin's {@code convertInput}, the block's
+     * forward inside its {@code forwardContext} (e.g. autocast), then {@code convertOutput}
+     * (Lightning's precision plugin hooks of the same names).
+     *
+     * @param input the batch's inputs, as the dataset gives them
+     * @return the outputs, in the type the loss should see (fp32 for the 16-bit recipes)
+     * @throws IllegalStateException before {@link #initialize}
+     */
     @Override
     public NDList forward(NDList input) {
         return inPrecision(input, in -> getModel().getBlock().forward(store, in, true));
     }
 
+    /**
+     * Runs a training forward pass that also sees the labels, as {@link #forward(NDList)} does.
+     *
+     * @param data the batch's inputs
+     * @param labels the batch's labels, handed to the block unconverted
+     * @return the outputs
+     * @throws IllegalStateException before {@link #initialize}
+     */
     @Override
     public NDList forward(NDList data, NDList labels) {
         return inPrecision(data, in -> getModel().getBlock().forward(store, in, labels, null));
     }
 
+    /**
+     * Runs an evaluation forward pass (not training, e.g. validation) with the same precision
+     * hooks as {@link #forward(NDList)}.
+     *
+     * @param input the batch's inputs
+     * @return the outputs
+     * @throws IllegalStateException before {@link #initialize}
+     */
     @Override
     public NDList evaluate(NDList input) {
         return inPrecision(input, in -> getModel().getBlock().forward(store, in, false, null));
@@ -314,12 +344,15 @@ public class PrecisionTrainer extends Trainer {
     }
 
     /**
-     * Returns a collector whose {@code backward} lets the plugin prepare the loss (e.g. multiply it
-     * by the loss scale) and, with several devices, divides each device's loss by their number: the
-     * step sums the devices' gradients, so they then average, as PyTorch's DistributedDataParallel
-     * averages them, and the same settings train the same on one device or on several. (DJL's own
-     * {@code LocalParameterServer} sums them, so its effective learning rate grows with the number
-     * of devices.)
+     * Returns DJL's gradient collector, whose {@code backward} first hands the loss to the
+     * plugin's {@code preBackward} (e.g. multiplies it by the loss scale, as torch's {@code
+     * GradScaler.scale}) and, with several devices, divides each device's loss by their number:
+     * the step sums the devices' gradients, so they then average, as PyTorch's
+     * DistributedDataParallel averages them, and the same settings train the same on one device or
+     * on several. (DJL's own {@code LocalParameterServer} sums them, so its effective learning rate
+     * grows with the number of devices.)
+     *
+     * @return the collector; close it as DJL's
      */
     @Override
     public GradientCollector newGradientCollector() {

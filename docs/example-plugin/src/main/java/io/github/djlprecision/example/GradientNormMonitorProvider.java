@@ -12,7 +12,7 @@ import java.util.Set;
  */
 public final class GradientNormMonitorProvider implements PrecisionPluginProvider {
 
-    /** The name to pass to {@code PrecisionConfig.Builder.optPlugin}. */
+    /** The name to pass to {@code PrecisionConfig.Builder.optPluginName}. */
     public static final String NAME = "gradient-norm-monitor";
 
     @Override

@@ -165,6 +165,19 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         }
     }
 
+    /**
+     * Builds the recipe for a request, checking everything first.
+     *
+     * @param request the engine, devices, settings, purpose and model
+     * @return the plugin: native autocast for the mixed modes (Apex O1 included), parameters in
+     *     the type for the true modes (Apex O0 and O3 included), Apex O2, or, for inference over
+     *     existing parameters, fp16 weights converted once
+     * @throws UnsupportedPrecisionException with every problem found: {@code bf16-true} (DJL
+     *     cannot hold bfloat16 parameters), a device other than CPU or CUDA, a CUDA compute
+     *     capability below 8.0 for bf16, an Apex level or mixed mode that needs autocast LibTorch
+     *     cannot provide, fp16 weights to train in a mode that trains fp32 ones, blocks a true mode
+     *     cannot type, or weight conversion the model does not allow
+     */
     @Override
     public PrecisionPlugin create(PluginRequest request) {
         PrecisionConfig config = request.config();

@@ -326,6 +326,7 @@ public final class TensorFlowPrecision {
          *
          * @param precision the precision
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optPrecision(Precision precision) {
             if (precision == null) {
@@ -343,6 +344,7 @@ public final class TensorFlowPrecision {
          * @param device e.g. {@code Device.cpu()}, {@code Device.gpu(0)}, {@code Device.of("tpu",
          *     0)}
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optDevice(Device device) {
             if (device == null) {

@@ -9,9 +9,10 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Serves every precision on DJL's TensorFlow engine, so that TensorFlow's own limits, not a
- * generic plugin, answer each request: inference builds a {@link TensorFlowPrecision},
- * training is refused for every precision because DJL's TensorFlow engine is inference-only.
+ * Answers every precision on DJL's TensorFlow engine, so that TensorFlow's own reasons, not the
+ * engine-neutral {@code 32-true} provider, answer each request, and refuses them all: training
+ * because DJL's TensorFlow engine is inference-only, inference because TensorFlow takes its 16 bits
+ * from the options the model is loaded with ({@link TensorFlowPrecision}), not from plugin hooks.
  */
 public final class TensorFlowPrecisionProvider implements PrecisionPluginProvider {
 
