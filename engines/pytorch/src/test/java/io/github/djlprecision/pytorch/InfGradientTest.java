@@ -6,7 +6,6 @@ import ai.djl.Model;
 
 import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.plugins.SinglePrecision;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.training.PrecisionTrainer;
 
@@ -28,7 +27,7 @@ class InfGradientTest {
 
     static Stream<Arguments> recipes() {
         return Stream.of(
-                recipe("32-true", null, true, SinglePrecision.class, false),
+                recipe("32-true", null, true, FloatPrecision.class, false),
                 recipe("16-mixed", null, true, NativeMixedPrecision.class, true),
                 recipe("16-mixed", null, false, NativeMixedPrecision.class, true),
                 recipe("bf16-mixed", null, true, NativeMixedPrecision.class, false),
