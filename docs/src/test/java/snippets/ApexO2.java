@@ -15,9 +15,9 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
-import io.github.djlprecision.MemoryFootprint;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.training.MemoryFootprint;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** 16-bit-training.md, "The Apex road": O2 with fp32 master weights, and its memory footprint. */

@@ -15,11 +15,11 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionListener;
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.breaker.BreakerListener;
 import io.github.djlprecision.breaker.BreakerTransition;
 import io.github.djlprecision.breaker.PrecisionBreakerConfig;
-import io.github.djlprecision.breaker.PrecisionBreakerPlugin;
+import io.github.djlprecision.breaker.PrecisionCircuitBreaker;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** troubleshooting.md, The precision circuit breaker: switching it on and watching it. */
@@ -37,9 +37,9 @@ public final class CircuitBreaker {
                             .add(Activation.reluBlock())
                             .add(Linear.builder().setUnits(4).build()));
             // snippet:start
-            class BreakerLogger extends TrainingListenerAdapter implements PrecisionListener {
+            class BreakerLogger extends TrainingListenerAdapter implements BreakerListener {
                 @Override
-                public void onBreakerTransition(PrecisionTrainer trainer, BreakerTransition t) {
+                public void onBreakerTransition(BreakerTransition t) {
                     System.out.println(t); // e.g. "step 6: 16-mixed breaker CLOSED -> OPEN, ..."
                 }
             }
@@ -53,14 +53,14 @@ public final class CircuitBreaker {
             PrecisionConfig precision =
                     PrecisionConfig.builder()
                             .optPrecision("16-mixed")
-                            // optCircuitBreakerOff() switches it off again
-                            .optCircuitBreaker(PrecisionBreakerConfig.defaults())
+                            // needs djl-precision-breaker on the class path
+                            .optDecorator(PrecisionBreakerConfig.defaults())
                             .build();
 
             try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, precision)) {
                 trainer.initialize(new Shape(1, 16));
                 EasyTrain.fit(trainer, 1, trainSet, null);
-                PrecisionBreakerPlugin breaker = (PrecisionBreakerPlugin) trainer.getPlugin();
+                PrecisionCircuitBreaker breaker = (PrecisionCircuitBreaker) trainer.getPlugin();
                 System.out.println("ladder " + breaker.getLadder()
                         + ", training in " + breaker.getActivePrecision());
             }

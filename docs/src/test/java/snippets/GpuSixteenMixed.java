@@ -15,7 +15,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** 16-bit-training.md, "GPU 16-bit": the same code on a CUDA device. */
@@ -42,7 +42,7 @@ public final class GpuSixteenMixed {
             DefaultTrainingConfig config =
                     new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                             .optOptimizer(Optimizer.adam().build())
-                            .optDevices(new Device[] {gpu}); // exactly one device
+                            .optDevices(new Device[] {gpu}); // or leave out: every GPU
 
             try (PrecisionTrainer trainer =
                     PrecisionTrainer.newTrainer(model, config, PrecisionConfig.of("16-mixed"))) {

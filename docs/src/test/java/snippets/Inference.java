@@ -12,8 +12,8 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
-import io.github.djlprecision.PrecisionBlock;
 import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.inference.PrecisionBlock;
 
 /** 16-bit-training.md, "Inference": a Predictor whose forward runs in bf16. */
 public final class Inference {

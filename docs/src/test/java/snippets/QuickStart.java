@@ -16,7 +16,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** The README's quick start. */

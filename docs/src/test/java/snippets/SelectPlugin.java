@@ -14,10 +14,10 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionPlugins;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.example.GradientNormMonitorPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
+import io.github.djlprecision.spi.PrecisionPlugins;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** writing-a-plugin.md: selecting a plugin from another jar by name, and training with it. */
@@ -40,7 +40,7 @@ public final class SelectPlugin {
                             .optDevices(new Device[] {Device.cpu()});
             GradientNormMonitorPlugin monitor;
             // snippet:start
-            // every provider ServiceLoader found, highest priority first
+            // every provider ServiceLoader found, lowest rank (preferred) first
             for (PrecisionPluginProvider provider : PrecisionPlugins.providers()) {
                 System.out.println(provider.getName() + " " + provider.getPrecisions());
             }
@@ -48,7 +48,7 @@ public final class SelectPlugin {
             PrecisionConfig precision =
                     PrecisionConfig.builder()
                             .optPrecision("32-true")
-                            .optPlugin("gradient-norm-monitor") // the provider's getName()
+                            .optPluginName("gradient-norm-monitor") // the provider's getName()
                             .build();
 
             try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, precision)) {

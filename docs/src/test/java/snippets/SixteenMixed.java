@@ -14,10 +14,10 @@ import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** 16-bit-training.md, "16-mixed": native autocast and dynamic loss scaling on the CPU. */

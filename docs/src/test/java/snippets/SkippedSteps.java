@@ -14,11 +14,11 @@ import ai.djl.training.listener.TrainingListenerAdapter;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionListener;
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.spi.StepOutcome;
+import io.github.djlprecision.training.PrecisionListener;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** 16-bit-training.md, Troubleshooting: watching skipped steps and the loss scale. */
@@ -39,8 +39,9 @@ public final class SkippedSteps {
             // one object is both a DJL TrainingListener and a PrecisionListener
             class SkipLogger extends TrainingListenerAdapter implements PrecisionListener {
                 @Override
-                public void onStepSkipped(PrecisionTrainer trainer, long step, StepOutcome outcome) {
-                    System.out.println("step " + step + " skipped: " + outcome.skipReason());
+                public void onStepSkipped(PrecisionTrainer trainer, StepOutcome outcome) {
+                    System.out.println(
+                            "step " + outcome.stepIndex() + " skipped: " + outcome.skipReason());
                 }
             }
 

@@ -17,7 +17,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
 /** 16-bit-training.md, "True half and double precision": 16-true parameters are fp16. */

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import io.github.djlprecision.Precision;
-import io.github.djlprecision.tensorflow.TensorFlowPrecisionPlugin;
+import io.github.djlprecision.tensorflow.TensorFlowPrecision;
 import io.github.djlprecision.tensorflow.TensorFlowPrecisionReport;
 import io.github.djlprecision.tensorflow.TinySavedModels;
 import java.nio.file.Files;
@@ -21,7 +21,7 @@ public final class TensorFlowBf16 {
     public static void main(String[] args) throws Exception {
         // snippet:start configure
         // Before anything loads the TensorFlow engine: this sets TensorFlow's process switches.
-        TensorFlowPrecisionPlugin precision = TensorFlowPrecisionPlugin.builder()
+        TensorFlowPrecision precision = TensorFlowPrecision.builder()
                 .optPrecision("bf16-mixed")          // Lightning's values
                 .optDevice(Device.cpu())             // default; a GPU or TPU must exist, see below
                 .optXla(false)                       // default: on for a TPU only

@@ -23,6 +23,8 @@ public record GradientClipping(double value, Algorithm algorithm) {
      *
      * @param value the clipping value
      * @param algorithm the algorithm
+     * @throws IllegalArgumentException if the value is not finite and above 0, or the algorithm
+     *     is null
      */
     public GradientClipping {
         if (!(value > 0) || Double.isInfinite(value)) {

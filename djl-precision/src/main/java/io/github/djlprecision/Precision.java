@@ -3,6 +3,8 @@ package io.github.djlprecision;
 import ai.djl.ndarray.types.DataType;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +35,9 @@ public enum Precision {
     private static final Map<String, Precision> LEGACY =
             Map.of("16", HALF_MIXED, "bf16", BF16_MIXED, "32", FLOAT_TRUE, "64", DOUBLE_TRUE);
 
+    /** Legacy values already warned about: a config parsed per trainer would repeat the warning. */
+    private static final Set<String> WARNED_LEGACY = ConcurrentHashMap.newKeySet();
+
     private final String value;
     private final DataType computeType;
     private final boolean mixed;
@@ -45,7 +50,8 @@ public enum Precision {
 
     /**
      * Parses a precision value such as {@code "16-mixed"}, also accepting the legacy values
-     * {@code 16}, {@code 32}, {@code 64} and {@code bf16} with a logged deprecation warning.
+     * {@code 16}, {@code 32}, {@code 64} and {@code bf16} with a deprecation warning, logged once
+     * per value and process.
      *
      * @param value the value, exactly as Lightning spells it (case-sensitive)
      * @return the precision
@@ -63,11 +69,13 @@ public enum Precision {
         }
         Precision legacy = LEGACY.get(value);
         if (legacy != null) {
-            logger.warn(
-                    "Precision '{}' is supported for historical reasons but its usage is"
-                            + " discouraged. Please set your precision to '{}' instead!",
-                    value,
-                    legacy.value);
+            if (WARNED_LEGACY.add(value)) {
+                logger.warn(
+                        "Precision '{}' is supported for historical reasons but its usage is"
+                                + " discouraged. Please set your precision to '{}' instead!",
+                        value,
+                        legacy.value);
+            }
             return legacy;
         }
         String hint = "";

@@ -1,7 +1,7 @@
 package io.github.djlprecision;
 
-import io.github.djlprecision.breaker.PrecisionBreakerConfig;
-import io.github.djlprecision.scaling.GradScalerConfig;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,8 +16,10 @@ public final class PrecisionConfig {
     private final GradientClipping gradientClipping;
     private final boolean nativeAutocast;
     private final String pluginName;
-    private final PrecisionBreakerConfig circuitBreaker;
+    private final List<PluginDecoratorConfig> decorators;
     private final int lowScaleDiagnosisSteps;
+    private final WeightConversion weightConversion;
+    private final OptimizerFusion optimizerFusion;
 
     private PrecisionConfig(Builder builder) {
         precision = builder.precision;
@@ -26,8 +28,10 @@ public final class PrecisionConfig {
         gradientClipping = builder.gradientClipping;
         nativeAutocast = builder.nativeAutocast;
         pluginName = builder.pluginName;
-        circuitBreaker = builder.circuitBreaker;
+        decorators = List.copyOf(builder.decorators);
         lowScaleDiagnosisSteps = builder.lowScaleDiagnosisSteps;
+        weightConversion = builder.weightConversion;
+        optimizerFusion = builder.optimizerFusion;
     }
 
     /**
@@ -105,22 +109,42 @@ public final class PrecisionConfig {
     }
 
     /**
-     * Returns the precision circuit breaker's settings, if the breaker is on.
+     * Returns the plugin decorators to apply, in the order they were added (the first wraps the
+     * plugin, the next wraps that, and so on), e.g. the precision circuit breaker of the {@code
+     * djl-precision-breaker} module.
      *
-     * @return the settings, or empty when the breaker is off (the default)
+     * @return the decorators' settings; empty by default
      */
-    public Optional<PrecisionBreakerConfig> getCircuitBreaker() {
-        return Optional.ofNullable(circuitBreaker);
+    public List<PluginDecoratorConfig> getDecorators() {
+        return decorators;
     }
 
     /**
      * Returns after how many consecutive steps with a loss scale below 1 the trainer logs a
-     * diagnosis and tells {@link PrecisionListener}s.
+     * diagnosis and tells the trainer's {@code PrecisionListener}s.
      *
      * @return the number of steps; 0 when the diagnosis is off
      */
     public int getLowScaleDiagnosisSteps() {
         return lowScaleDiagnosisSteps;
+    }
+
+    /**
+     * Returns whether inference may convert the model's fp32 weights to fp16 once.
+     *
+     * @return the setting; {@link WeightConversion#AUTO} unless set
+     */
+    public WeightConversion getWeightConversion() {
+        return weightConversion;
+    }
+
+    /**
+     * Returns whether training may run the optimizer as one fused kernel.
+     *
+     * @return the setting; {@link OptimizerFusion#AUTO} unless set
+     */
+    public OptimizerFusion getOptimizerFusion() {
+        return optimizerFusion;
     }
 
     @Override
@@ -137,8 +161,10 @@ public final class PrecisionConfig {
         private GradientClipping gradientClipping;
         private boolean nativeAutocast = true;
         private String pluginName;
-        private PrecisionBreakerConfig circuitBreaker;
+        private final List<PluginDecoratorConfig> decorators = new ArrayList<>();
         private int lowScaleDiagnosisSteps = 100;
+        private WeightConversion weightConversion = WeightConversion.AUTO;
+        private OptimizerFusion optimizerFusion = OptimizerFusion.AUTO;
 
         Builder() {}
 
@@ -159,6 +185,7 @@ public final class PrecisionConfig {
          *
          * @param precision the precision
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optPrecision(Precision precision) {
             if (precision == null) {
@@ -174,6 +201,7 @@ public final class PrecisionConfig {
          *
          * @param ampLevel {@code O0}, {@code O1}, {@code O2} or {@code O3}
          * @return this builder
+         * @throws IllegalArgumentException for another value, naming the accepted ones
          */
         public Builder optAmpLevel(String ampLevel) {
             this.ampLevel = AmpLevel.parse(ampLevel);
@@ -185,6 +213,7 @@ public final class PrecisionConfig {
          *
          * @param gradScaler the settings
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optGradScaler(GradScalerConfig gradScaler) {
             if (gradScaler == null) {
@@ -197,10 +226,14 @@ public final class PrecisionConfig {
         /**
          * Clips gradients after unscaling, as Lightning's {@code gradient_clip_val}.
          *
-         * @param value the maximum norm or value
+         * @param value the maximum norm (L2 over all gradients together, as {@code
+         *     torch.nn.utils.clip_grad_norm_}) or the largest absolute value of an element, in the
+         *     gradients' units after unscaling; finite and above 0
          * @param algorithm {@link GradientClipping.Algorithm#NORM} or {@link
          *     GradientClipping.Algorithm#VALUE}
          * @return this builder
+         * @throws IllegalArgumentException if the value is not finite and positive, or the
+         *     algorithm is null
          */
         public Builder optGradientClipping(double value, GradientClipping.Algorithm algorithm) {
             this.gradientClipping = new GradientClipping(value, algorithm);
@@ -223,10 +256,11 @@ public final class PrecisionConfig {
          * Picks a plugin provider by name instead of by engine and precision, e.g. a provider the
          * user ships in a jar of their own.
          *
-         * @param pluginName the provider's name
+         * @param pluginName the provider's name ({@code PrecisionPluginProvider.getName()})
          * @return this builder
+         * @throws IllegalArgumentException if it is null or blank
          */
-        public Builder optPlugin(String pluginName) {
+        public Builder optPluginName(String pluginName) {
             if (pluginName == null || pluginName.isBlank()) {
                 throw new IllegalArgumentException("Plugin name must not be null or blank.");
             }
@@ -235,31 +269,23 @@ public final class PrecisionConfig {
         }
 
         /**
-         * Switches the precision circuit breaker on: a {@code 16-mixed} or {@code bf16-mixed} run
-         * whose steps keep being skipped, or whose loss scale falls below a floor, degrades to the
-         * next safer precision and later probes the faster one again. Off by default, so that a
-         * run's numerics never change unasked.
+         * Adds a plugin decorator: a plugin found through {@link java.util.ServiceLoader} that
+         * wraps the precision's own plugin, named by {@link PluginDecoratorConfig#getDecoratorName()}
+         * (e.g. {@code PrecisionBreakerConfig.defaults()} from the {@code djl-precision-breaker}
+         * module). Decorators apply in the order added; a second one with the same name replaces
+         * the first.
          *
-         * @param circuitBreaker the settings, e.g. {@link PrecisionBreakerConfig#defaults()}
+         * @param decorator the decorator's settings
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
-        public Builder optCircuitBreaker(PrecisionBreakerConfig circuitBreaker) {
-            if (circuitBreaker == null) {
+        public Builder optDecorator(PluginDecoratorConfig decorator) {
+            if (decorator == null) {
                 throw new IllegalArgumentException(
-                        "PrecisionBreakerConfig must not be null; use optCircuitBreakerOff() to"
-                                + " switch the breaker off.");
+                        "The decorator settings must not be null; leave optDecorator out for none.");
             }
-            this.circuitBreaker = circuitBreaker;
-            return this;
-        }
-
-        /**
-         * Switches the precision circuit breaker off (the default).
-         *
-         * @return this builder
-         */
-        public Builder optCircuitBreakerOff() {
-            this.circuitBreaker = null;
+            decorators.removeIf(d -> d.getDecoratorName().equals(decorator.getDecoratorName()));
+            decorators.add(decorator);
             return this;
         }
 
@@ -269,8 +295,9 @@ public final class PrecisionConfig {
          *
          * @param steps at least 1, or 0 to switch the diagnosis off
          * @return this builder
+         * @throws IllegalArgumentException if it is negative
          */
-        public Builder optLowScaleDiagnosis(int steps) {
+        public Builder optLowScaleDiagnosisSteps(int steps) {
             if (steps < 0) {
                 throw new IllegalArgumentException(
                         "Low-scale diagnosis steps must be at least 0 (0: off), got " + steps);
@@ -280,13 +307,62 @@ public final class PrecisionConfig {
         }
 
         /**
+         * Sets whether inference ({@code PrecisionBlock.wrap}) may convert the model's fp32 weights
+         * to fp16 once instead of casting them under autocast on every call; see {@link
+         * WeightConversion}. The trainer ignores it.
+         *
+         * @param weightConversion {@link WeightConversion#AUTO} (default), {@link
+         *     WeightConversion#ALWAYS} or {@link WeightConversion#NEVER}
+         * @return this builder
+         * @throws IllegalArgumentException if it is null
+         */
+        public Builder optWeightConversion(WeightConversion weightConversion) {
+            if (weightConversion == null) {
+                throw new IllegalArgumentException(
+                        "WeightConversion must not be null. Accepted values: AUTO, ALWAYS,"
+                                + " NEVER.");
+            }
+            this.weightConversion = weightConversion;
+            return this;
+        }
+
+        /**
+         * Sets whether training may run the user's optimizer as one fused kernel, which skips
+         * steps with inf or NaN gradients on the device instead of reading the flag to the host;
+         * see {@link OptimizerFusion} for which optimizers and the documented differences.
+         *
+         * @param optimizerFusion {@link OptimizerFusion#AUTO} (default), {@link
+         *     OptimizerFusion#ALWAYS} or {@link OptimizerFusion#NEVER}
+         * @return this builder
+         */
+        public Builder optOptimizerFusion(OptimizerFusion optimizerFusion) {
+            if (optimizerFusion == null) {
+                throw new IllegalArgumentException(
+                        "OptimizerFusion must not be null. Accepted values: AUTO, ALWAYS, NEVER.");
+            }
+            this.optimizerFusion = optimizerFusion;
+            return this;
+        }
+
+        /**
          * Builds the settings, checking that they fit together.
          *
          * @return the settings
          * @throws IllegalArgumentException if an Apex level is combined with anything but {@code
-         *     16-mixed}
+         *     16-mixed}, or weight conversion is required where there is nothing to convert to
          */
         public PrecisionConfig build() {
+            if (weightConversion == WeightConversion.ALWAYS
+                    && (precision.computeType().getNumOfBytes() > 2 || ampLevel != null)) {
+                throw new IllegalArgumentException(
+                        "Weight conversion ALWAYS converts weights to 16 bits for inference; it"
+                                + " applies to precisions '16-true', '16-mixed' and 'bf16-mixed'"
+                                + " without amp_level, not '"
+                                + precision
+                                + "'"
+                                + (ampLevel == null ? "" : " with amp_level " + ampLevel)
+                                + ". Use AUTO or NEVER.");
+            }
             if (ampLevel != null && precision != Precision.HALF_MIXED) {
                 throw new IllegalArgumentException(
                         "amp_level "

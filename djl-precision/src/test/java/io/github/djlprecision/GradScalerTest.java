@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.scaling.ScalerState;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;

@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import io.github.djlprecision.plugins.FullPrecisionPlugin;
+import io.github.djlprecision.plugins.SinglePrecision;
 import io.github.djlprecision.spi.PluginRequest;
+import io.github.djlprecision.spi.PrecisionPlugins;
 import org.junit.jupiter.api.Test;
 
 class PrecisionPluginsTest {
@@ -18,7 +19,7 @@ class PrecisionPluginsTest {
 
     @Test
     void fullPrecisionIsServedOnAnyEngineByTheBuiltInProvider() {
-        assertTrue(PrecisionPlugins.create(request("AnyEngine", "32-true")) instanceof FullPrecisionPlugin);
+        assertTrue(PrecisionPlugins.create(request("AnyEngine", "32-true")) instanceof SinglePrecision);
     }
 
     @Test
@@ -37,7 +38,7 @@ class PrecisionPluginsTest {
                 new PluginRequest(
                         "AnyEngine",
                         Device.cpu(),
-                        PrecisionConfig.builder().optPlugin("nope").build(),
+                        PrecisionConfig.builder().optPluginName("nope").build(),
                         PluginRequest.Purpose.TRAINING);
         UnsupportedPrecisionException e =
                 assertThrows(UnsupportedPrecisionException.class, () -> PrecisionPlugins.create(named));

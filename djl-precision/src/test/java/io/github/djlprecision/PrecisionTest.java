@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.DataType;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,6 +32,24 @@ class PrecisionTest {
     })
     void parsesEveryLightningValue(String value, Precision expected) {
         assertEquals(expected, Precision.parse(value));
+    }
+
+    @Test
+    void legacyValueWarnsAtMostOncePerProcess() {
+        // slf4j-simple writes to whatever System.err is when it logs
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            Precision.parse("bf16");
+            Precision.parse("bf16");
+            Precision.parse("bf16");
+        } finally {
+            System.setErr(err);
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        // at most once: another test in this JVM may have parsed "bf16" first
+        assertTrue(log.split("Precision 'bf16' is supported", -1).length <= 2, log);
     }
 
     @ParameterizedTest
@@ -101,5 +122,41 @@ class PrecisionTest {
                         .build()
                         .getAmpLevel()
                         .orElseThrow());
+    }
+
+    @Test
+    void weightConversionDefaultsToAutoAndIsCheckedAgainstThePrecision() {
+        assertEquals(WeightConversion.AUTO, PrecisionConfig.of("16-mixed").getWeightConversion());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> PrecisionConfig.builder().optWeightConversion(null));
+        for (String precision : new String[] {"32-true", "64-true"}) {
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () ->
+                                    PrecisionConfig.builder()
+                                            .optPrecision(precision)
+                                            .optWeightConversion(WeightConversion.ALWAYS)
+                                            .build());
+            assertTrue(e.getMessage().contains("not '" + precision + "'"), e.getMessage());
+        }
+        IllegalArgumentException apex =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                PrecisionConfig.builder()
+                                        .optPrecision("16-mixed")
+                                        .optAmpLevel("O2")
+                                        .optWeightConversion(WeightConversion.ALWAYS)
+                                        .build());
+        assertTrue(apex.getMessage().contains("with amp_level O2"), apex.getMessage());
+        assertEquals(
+                WeightConversion.NEVER,
+                PrecisionConfig.builder()
+                        .optPrecision("32-true")
+                        .optWeightConversion(WeightConversion.NEVER)
+                        .build()
+                        .getWeightConversion());
     }
 }

@@ -12,13 +12,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionPlugins;
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.plugins.MixedPrecisionPlugin;
+import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.scaling.DynamicLossScaler;
-import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.spi.PluginRequest;
+import io.github.djlprecision.spi.PrecisionPlugins;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -194,8 +194,8 @@ public final class CpuBench {
                                     "gradient handles: sub-manager, getGradient, attach, close",
                                     n -> repeat(n, () -> gradientHandles(adapter, model))),
                             new Interleaved.Variant(
-                                    "save plugin state into model properties",
-                                    n -> repeat(n, () -> saveState(adapter, model))));
+                                    "write plugin state into model properties (per epoch now)",
+                                    n -> repeat(n, adapter::writeCheckpointState)));
             int iterations = Interleaved.calibrate(pieces.get(0), roundMs);
             Interleaved r = Interleaved.run(pieces, iterations, warmup, rounds);
             System.out.printf(
@@ -227,13 +227,6 @@ public final class CpuBench {
         }
     }
 
-    private static void saveState(PrecisionTrainer trainer, Model model) {
-        model.setProperty(PrecisionTrainer.STATE_PREFIX + "value", trainer.getPlugin().getPrecision().value());
-        model.setProperty(PrecisionTrainer.STATE_PREFIX + "steps", Long.toString(trainer.getStepCount()));
-        model.setProperty(PrecisionTrainer.STATE_PREFIX + "skipped", Long.toString(trainer.getSkippedSteps()));
-        trainer.getPlugin().stateDict().forEach((k, v) -> model.setProperty(PrecisionTrainer.STATE_PREFIX + k, v));
-    }
-
     /**
      * The loss scaler's device work per step on a model with many parameter tensors: the scaler
      * alone (unscale + check + scale update, on real gradients, at scale 1 so the values stay put),
@@ -250,8 +243,8 @@ public final class CpuBench {
                 2 * (mlp.hidden().length + 1));
         try (Model model = mlp.newModel();
                 Trainer trainer = model.newTrainer(Models.adamConfig());
-                MixedPrecisionPlugin fused = scalerPlugin(true);
-                MixedPrecisionPlugin djl = scalerPlugin(false);
+                MixedPrecision fused = scalerPlugin(true);
+                MixedPrecision djl = scalerPlugin(false);
                 NDManager grads = trainer.getManager().newSubManager()) {
             trainer.initialize(mlp.inputShape());
             NDList batch = mlp.batch(trainer.getManager());
@@ -267,12 +260,14 @@ public final class CpuBench {
             }
             DynamicLossScaler f = fused.getScaler();
             DynamicLossScaler d = djl.getScaler();
+            f.attach(grads);
+            d.attach(grads);
             Interleaved.Variant fusedVariant =
                     new Interleaved.Variant(
-                            "fused", n -> repeat(n, () -> f.update(f.unscaleAndCheck(gradients))));
+                            "fused", n -> repeat(n, () -> f.update(f.unscale(gradients, grads))));
             Interleaved.Variant djlVariant =
                     new Interleaved.Variant(
-                            "djl", n -> repeat(n, () -> d.update(d.unscaleAndCheck(gradients))));
+                            "djl", n -> repeat(n, () -> d.update(d.unscale(gradients, grads))));
             int iterations = Interleaved.calibrate(djlVariant, roundMs);
             Interleaved r = Interleaved.run(List.of(fusedVariant, djlVariant), iterations, warmup, rounds);
             printScalerRow("scaler only (unscale+check+update)", r);
@@ -321,8 +316,8 @@ public final class CpuBench {
                 .build();
     }
 
-    private static MixedPrecisionPlugin scalerPlugin(boolean fused) {
-        return (MixedPrecisionPlugin)
+    private static MixedPrecision scalerPlugin(boolean fused) {
+        return (MixedPrecision)
                 PrecisionPlugins.create(
                         new PluginRequest(
                                 "PyTorch",

@@ -5,15 +5,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
-import io.github.djlprecision.MemoryFootprint;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.training.MemoryFootprint;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Bytes per precision on the PyTorch engine, relative to 32-true: parameters, master copies,
+ * Bytes per precision on the PyTorch engine, relative to 32-true: parameters, working copies (Apex O2),
  * optimizer state and activations from the project's own {@link MemoryFootprint}, measured after
  * one real training step; gradients beside them, counted here from the gradient arrays. A
  * precision the engine refuses is listed with the reason it gives.
@@ -37,7 +37,7 @@ final class MemoryPerPrecision {
     static void print(Models.Mlp mlp) {
         System.out.printf(
                 "%n## Memory per precision, %s, Adam; bytes (ratio to 32-true)%n"
-                        + "| precision | path | parameters | master copies | optimizer state |"
+                        + "| precision | path | parameters | working copies | optimizer state |"
                         + " activations | gradients |%n|---|---|---|---|---|---|---|%n",
                 mlp.describe());
         Row reference = null;
@@ -62,12 +62,12 @@ final class MemoryPerPrecision {
                     precision,
                     m.getPath(),
                     cell(m.getParameterBytes(), r.getParameterBytes()),
-                    cell(m.getMasterWeightBytes(), r.getParameterBytes()),
+                    cell(m.getWorkingCopyBytes(), r.getParameterBytes()),
                     cell(m.getOptimizerStateBytes(), r.getOptimizerStateBytes()),
                     cell(m.getActivationBytes(), r.getActivationBytes()),
                     cell(row.gradients(), reference.gradients()));
         }
-        System.out.println("(master copies: ratio to the 32-true parameters)");
+        System.out.println("(working copies: ratio to the 32-true parameters)");
     }
 
     private static String cell(long bytes, long reference) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
@@ -16,6 +17,7 @@ import io.github.djlprecision.spi.PrecisionPlugin;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Runs one forward pass layer by layer, inside the plugin's forward context, and records each
@@ -42,16 +44,33 @@ final class ActivationProbe {
 
     private ActivationProbe() {}
 
+    /**
+     * Runs the probe.
+     *
+     * @param working the array the forward computes with for a parameter (a trainer's working
+     *     copy), or null to use the parameters themselves
+     */
     static Probe run(
             Block root,
             PrecisionPlugin plugin,
             Device device,
             NDList input,
-            PrecisionVariant variant) {
+            PrecisionVariant variant,
+            Function<Parameter, NDArray> working) {
         Recorder recorder = new Recorder(variant);
         try (NDManager scope = NDManager.subManagerOf(input.head())) {
             scope.tempAttachAll(input);
-            ParameterStore store = new ParameterStore(scope, false);
+            ParameterStore store =
+                    working == null
+                            ? new ParameterStore(scope, false)
+                            : new ParameterStore(scope, false) {
+                                @Override
+                                public NDArray getValue(
+                                        Parameter parameter, Device on, boolean training) {
+                                    // DJL asks for absent parameters too (a bias turned off)
+                                    return parameter == null ? null : working.apply(parameter);
+                                }
+                            };
             // a copy: DJL's recurrent blocks append their zero states to the list they are given
             NDList converted = plugin.convertInput(new NDList(input));
             try (ForwardContext ignored = plugin.forwardContext(device)) {

@@ -5,10 +5,10 @@ import ai.djl.Model;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
-import io.github.djlprecision.PrecisionPlugins;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.spi.PluginRequest;
+import io.github.djlprecision.spi.PrecisionPlugins;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package io.github.djlprecision.compat;
 
 import ai.djl.Device;
 
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.GradScalerConfig;
 
 import java.util.List;
 

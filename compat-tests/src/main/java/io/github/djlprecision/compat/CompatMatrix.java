@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.util.Progress;
 
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.GradScalerConfig;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -415,8 +415,8 @@ public final class CompatMatrix {
         }
 
         /**
-         * Sets how far a variant's test accuracy may lie from {@code 32-true}'s, for workloads
-         * with a test set ({@link CompatWorkload#testSet}).
+         * Sets how far a variant's test accuracy may lie from {@code 32-true}'s, for workloads with
+         * a test set ({@link CompatWorkload#testSet}).
          *
          * @param variant a precision label, e.g. {@code "bf16-mixed"}
          * @param tolerance the allowed absolute difference, as a fraction (0.02 = 2 points)
@@ -432,9 +432,8 @@ public final class CompatMatrix {
 
         /**
          * Declares that each cell trains only a few steps (e.g. a sweep over many architectures):
-         * the loss must then stay finite and not diverge rather than decrease, and neither loss
-         * nor accuracy is compared with {@code 32-true}. Dtype, loss-scaling and memory checks
-         * stay.
+         * the loss must then stay finite and not diverge rather than decrease, and neither loss nor
+         * accuracy is compared with {@code 32-true}. Dtype, loss-scaling and memory checks stay.
          *
          * @param shortRun true for a few steps per cell
          * @return this builder
@@ -466,7 +465,7 @@ public final class CompatMatrix {
          * @param pluginName the provider's name
          * @return this builder
          */
-        public Builder optPlugin(String pluginName) {
+        public Builder optPluginName(String pluginName) {
             this.pluginName = pluginName;
             return this;
         }
@@ -494,12 +493,12 @@ public final class CompatMatrix {
         }
 
         /**
-         * Runs some cells each in a fresh JVM (several together when they can), so that a cell
-         * that terminates its process, e.g. bfloat16 reaching a DJL call that aborts the JVM,
-         * becomes a FAIL instead of ending the run. Cells the engine refuses up front need no
-         * child. The workload must have a public constructor taking its name, or none, for the
-         * child to rebuild it; the child gets this JVM's class path, its {@code ai.djl.*} and
-         * {@code org.slf4j.*} system properties and its environment.
+         * Runs some cells each in a fresh JVM (several together when they can), so that a cell that
+         * terminates its process, e.g. bfloat16 reaching a DJL call that aborts the JVM, becomes a
+         * FAIL instead of ending the run. Cells the engine refuses up front need no child. The
+         * workload must have a public constructor taking its name, or none, for the child to
+         * rebuild it; the child gets this JVM's class path, its {@code ai.djl.*} and {@code
+         * org.slf4j.*} system properties and its environment.
          *
          * @param inChildJvm selects the cells, e.g. {@code cell ->
          *     cell.variant().precision().isBfloat16()}

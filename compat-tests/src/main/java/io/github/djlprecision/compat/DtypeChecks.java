@@ -5,6 +5,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 
+import io.github.djlprecision.training.PrecisionTrainer;
+
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -69,10 +71,12 @@ final class DtypeChecks {
     }
 
     /**
-     * Checks that gradients, between backward and step, have their parameters' types, and that
-     * backward reached them.
+     * Checks that gradients, between backward and step, have the types of the arrays the forward
+     * computed with (the parameters, or Apex O2's fp16 working copies), and that backward reached
+     * them.
      */
-    static void gradients(Block root, List<Check> checks) {
+    static void gradients(PrecisionTrainer trainer, List<Check> checks) {
+        Block root = trainer.getModel().getBlock();
         List<String> wrong = new ArrayList<>();
         boolean anyNonZero = false;
         int count = 0;
@@ -81,7 +85,7 @@ final class DtypeChecks {
                 continue;
             }
             count++;
-            NDArray array = parameter.getArray();
+            NDArray array = trainer.getWorkingParameter(parameter);
             try (NDArray gradient = array.getGradient()) {
                 DataType expected = DataTypes.proven(array);
                 DataType actual = DataTypes.proven(gradient);

@@ -9,7 +9,7 @@ final class EngineSetup {
 
     /** Whether {@code djl-precision-tensorflow} is on the class path. */
     static final boolean TENSORFLOW_CELLS =
-            present("io.github.djlprecision.tensorflow.TensorFlowPrecisionPlugin");
+            present("io.github.djlprecision.tensorflow.TensorFlowPrecision");
 
     private static boolean prepared;
 

@@ -11,12 +11,12 @@ import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.translate.TranslateException;
 
-import io.github.djlprecision.PrecisionPlugins;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.spi.PrecisionPlugins;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -85,7 +85,9 @@ final class InferenceCell {
                         };
                 ActivationProbe.Probe probe;
                 try (Batch first = dataset.getData(dataManager).iterator().next()) {
-                    probe = ActivationProbe.run(block, plugin, device, first.getData(), variant);
+                    probe =
+                            ActivationProbe.run(
+                                    block, plugin, device, first.getData(), variant, null);
                     DtypeChecks.layers(probe, variant, checks);
                     if (!DtypeChecks.output(
                             forward.apply(first.getData()).head(), variant, checks)) {

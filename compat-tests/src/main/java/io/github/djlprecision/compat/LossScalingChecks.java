@@ -8,10 +8,10 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.dataset.Batch;
 
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.scaling.ScalerState;
 import io.github.djlprecision.spi.StepOutcome;
+import io.github.djlprecision.training.PrecisionTrainer;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -4,8 +4,8 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
 
-import io.github.djlprecision.PrecisionPlugins;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
+import io.github.djlprecision.spi.PrecisionPlugins;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,13 +2,11 @@ package io.github.djlprecision.compat;
 
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.norm.LayerNorm;
 
 import io.github.djlprecision.AmpLevel;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.scaling.GradScalerConfig;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -97,7 +95,7 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
         PrecisionConfig.Builder builder =
                 PrecisionConfig.builder().optPrecision(precision).optGradScaler(gradScaler);
         if (pluginName != null) {
-            builder.optPlugin(pluginName);
+            builder.optPluginName(pluginName);
         }
         if (ampLevel != null) {
             builder.optAmpLevel(ampLevel.name());
@@ -147,21 +145,19 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
             return Set.of(precision.parameterType());
         }
         switch (ampLevel) {
-            case O2:
-                // Apex O2 keeps normalisation layers in fp32 and casts the rest of the model
-                boolean norm = owner instanceof BatchNorm || owner instanceof LayerNorm;
-                return Set.of(norm ? DataType.FLOAT32 : DataType.FLOAT16);
             case O3:
                 return Set.of(DataType.FLOAT16);
             default:
+                // O0 and O1 keep fp32; O2 holds fp32 master weights as the parameters and computes
+                // with fp16 working copies of them
                 return Set.of(DataType.FLOAT32);
         }
     }
 
     /**
      * Returns the data types the trainer's outputs (what the loss sees) may have: fp64 for {@code
-     * 64-true}, which keeps its outputs; fp32 for everything else, because the mixed modes and
-     * Apex O2 hand the loss fp32, and the fp16 modes ({@code 16-true}, Apex O3) convert their fp16
+     * 64-true}, which keeps its outputs; fp32 for everything else, because the mixed modes and Apex
+     * O2 hand the loss fp32, and the fp16 modes ({@code 16-true}, Apex O3) convert their fp16
      * outputs to fp32 so that the loss does not compute in fp16 (DJL's softmax would).
      *
      * @return the allowed output types

@@ -13,15 +13,15 @@ import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionPlugins;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.spi.PrecisionPlugins;
 import io.github.djlprecision.tensorflow.PrecisionNotInEffectException;
-import io.github.djlprecision.tensorflow.TensorFlowPrecisionPlugin;
+import io.github.djlprecision.tensorflow.TensorFlowPrecision;
 import io.github.djlprecision.tensorflow.TensorFlowPrecisionReport;
 
 import java.io.IOException;
@@ -68,10 +68,10 @@ final class TensorFlowCells {
     }
 
     /**
-     * Builds the CPU plugin of every precision before anything loads TensorFlow in this JVM:
-     * {@code build()} sets the process switches ({@code TF_ENABLE_ONEDNN_OPTS}) that TensorFlow
-     * reads once, when it loads, so every cell's plugin later finds the process it was built for.
-     * Does nothing when TensorFlow is not on the class path.
+     * Builds the CPU plugin of every precision before anything loads TensorFlow in this JVM: {@code
+     * build()} sets the process switches ({@code TF_ENABLE_ONEDNN_OPTS}) that TensorFlow reads
+     * once, when it loads, so every cell's plugin later finds the process it was built for. Does
+     * nothing when TensorFlow is not on the class path.
      */
     static void prepareProcess() {
         if (!Engine.getAllEngines().contains(ENGINE)) {
@@ -79,13 +79,8 @@ final class TensorFlowCells {
         }
         for (PrecisionVariant variant : PrecisionVariant.all()) {
             try {
-                PrecisionPlugins.create(
-                                new PluginRequest(
-                                        ENGINE,
-                                        Device.cpu(),
-                                        variant.config(GradScalerConfig.defaults(), null),
-                                        PluginRequest.Purpose.INFERENCE))
-                        .close();
+                TensorFlowPrecision.of(
+                        variant.config(GradScalerConfig.defaults(), null), Device.cpu());
             } catch (UnsupportedPrecisionException e) {
                 // a refused request sets nothing; its cell reports the refusal
             }
@@ -109,39 +104,26 @@ final class TensorFlowCells {
                     null,
                     checks);
         }
-        PrecisionPlugin created;
+        TensorFlowPrecision precision;
         try {
-            created =
-                    PrecisionPlugins.create(
-                            new PluginRequest(
-                                    ENGINE,
-                                    cell.device(),
-                                    config,
-                                    PluginRequest.Purpose.INFERENCE));
+            precision = TensorFlowPrecision.of(config, cell.device());
         } catch (UnsupportedPrecisionException e) {
             return new CellRun(e.getMessage(), null, null, null, checks, null, 0);
         }
-        try (PrecisionPlugin plugin = created) {
-            if (!(plugin instanceof TensorFlowPrecisionPlugin)) {
-                throw new IllegalStateException(
-                        "plugin '"
-                                + plugin.getPath()
-                                + "' is not a TensorFlowPrecisionPlugin: a TensorFlow cell loads"
-                                + " its model with that plugin's load options");
-            }
-            return run(cell, (TensorFlowPrecisionPlugin) plugin, referenceRun, checks);
+        try {
+            return run(cell, precision, referenceRun, checks);
         } catch (IOException
                 | ModelNotFoundException
                 | MalformedModelException
                 | TranslateException
                 | RuntimeException e) {
-            return CellRun.failed(e, CellMode.INFERENCE, created.getPath(), checks);
+            return CellRun.failed(e, CellMode.INFERENCE, precision.getPath(), checks);
         }
     }
 
     private CellRun run(
             MatrixCell cell,
-            TensorFlowPrecisionPlugin plugin,
+            TensorFlowPrecision plugin,
             Supplier<CellRun> referenceRun,
             List<Check> checks)
             throws IOException,

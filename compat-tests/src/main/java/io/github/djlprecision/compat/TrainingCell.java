@@ -7,9 +7,9 @@ import ai.djl.training.dataset.Dataset;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.Progress;
 
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.training.PrecisionTrainer;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -85,7 +85,8 @@ final class TrainingCell {
                                     trainer.getPlugin(),
                                     cell.device(),
                                     first.getData(),
-                                    variant);
+                                    variant,
+                                    trainer::getWorkingParameter);
                     DtypeChecks.layers(probe, variant, checks);
                     if (!DtypeChecks.output(
                             trainer.evaluate(first.getData()).head(), variant, checks)) {
@@ -174,9 +175,7 @@ final class TrainingCell {
                                     batch.getData(),
                                     batch.getLabels(),
                                     steps.count() == 0
-                                            ? t ->
-                                                    DtypeChecks.gradients(
-                                                            t.getModel().getBlock(), checks)
+                                            ? t -> DtypeChecks.gradients(t, checks)
                                             : null));
                 }
                 if (progress != null) {

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.spi.StepOutcome;
+import io.github.djlprecision.training.PrecisionTrainer;
 
 import java.util.function.Consumer;
 

@@ -4,12 +4,12 @@ import ai.djl.Device;
 
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionPlugins;
-import io.github.djlprecision.plugins.FullPrecisionPlugin;
+import io.github.djlprecision.plugins.SinglePrecision;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
+import io.github.djlprecision.spi.PrecisionPlugins;
 
 import java.util.Set;
 
@@ -41,12 +41,12 @@ public final class LeakyBf16Provider implements PrecisionPluginProvider {
     @Override
     public PrecisionPlugin create(PluginRequest request) {
         if (request.config().getPrecision() != Precision.BF16_MIXED) {
-            return new FullPrecisionPlugin();
+            return new SinglePrecision();
         }
         PrecisionConfig real =
                 PrecisionConfig.builder()
                         .optPrecision("bf16-mixed")
-                        .optPlugin("pytorch-native")
+                        .optPluginName("pytorch-native")
                         .build();
         PrecisionPlugin autocast =
                 PrecisionPlugins.create(

@@ -92,7 +92,7 @@ class VerdictTest {
     @Test
     void pluginThatClaimsHalfPrecisionButRunsFp32Fails() {
         CompatMatrix matrix =
-                CompatMatrix.builder(TINY).optPlugin(DisguisedFp32Provider.NAME).build();
+                CompatMatrix.builder(TINY).optPluginName(DisguisedFp32Provider.NAME).build();
 
         CellResult bf16 = matrix.run(BF16_MIXED);
         assertEquals(Verdict.FAIL, bf16.verdict(), bf16::describe);
@@ -116,7 +116,8 @@ class VerdictTest {
 
     @Test
     void bf16OutputsThatWouldReachTheLossFailWithoutAbortingTheJvm() {
-        CompatMatrix matrix = CompatMatrix.builder(TINY).optPlugin(LeakyBf16Provider.NAME).build();
+        CompatMatrix matrix =
+                CompatMatrix.builder(TINY).optPluginName(LeakyBf16Provider.NAME).build();
         CellResult result = matrix.run(BF16_MIXED);
         assertEquals(Verdict.FAIL, result.verdict(), result::describe);
         Check output = result.failedChecks().get(0);
@@ -268,7 +269,7 @@ class VerdictTest {
     }
 
     @Test
-    void modelTheBf16GuardRefusesIsUnsupportedWithTheGuardsReason() {
+    void aUserSoftmaxLambdaRunsAsAnFp32IslandAndTheBf16CellPasses() {
         CompatWorkload withSoftmax =
                 new CompatWorkload() {
                     @Override
@@ -304,22 +305,11 @@ class VerdictTest {
                         return TINY.trainingSet(manager);
                     }
                 };
-        Pattern guard =
-                Pattern.compile(
-                        "LambdaBlock 'softmax'\\): custom lambdas may call DJL operations that"
-                                + " abort the JVM on bfloat16");
-        Expectations table =
-                Expectations.bundled()
-                        .with(
-                                "PyTorch",
-                                "bf16-mixed",
-                                "cpu",
-                                new Expectations.Expectation(Verdict.UNSUPPORTED, guard));
-        CellResult result =
-                CompatMatrix.builder(withSoftmax).optExpectations(table).build().run(BF16_MIXED);
-        assertEquals(Verdict.UNSUPPORTED, result.verdict(), result::describe);
-        assertTrue(guard.matcher(result.reason()).find(), result.reason());
-        assertNull(result.mode());
+        // softmax passes the input's dtype to native code: the engine runs the user's lambda in
+        // fp32, the rest in bf16, and says so in its path
+        CellResult result = CompatMatrix.builder(withSoftmax).build().run(BF16_MIXED);
+        assertEquals(Verdict.PASS, result.verdict(), result::describe);
+        assertTrue(result.path().contains("fp32 islands: 06LambdaBlock"), result::describe);
     }
 
     @Test

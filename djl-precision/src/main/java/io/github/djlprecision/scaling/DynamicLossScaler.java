@@ -1,22 +1,38 @@
 package io.github.djlprecision.scaling;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import io.github.djlprecision.spi.StepOutcome;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.djlprecision.GradScalerConfig;
+import io.github.djlprecision.spi.AmpKernels;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Dynamic loss scaling with the semantics of PyTorch's GradScaler: the loss is multiplied by the
  * scale before backward, gradients are divided by it before the optimizer, a step with inf or NaN
- * gradients is skipped and halves the scale, and a run of finite steps doubles it.
+ * gradients is skipped and multiplies the scale by the backoff factor, and a run of finite steps
+ * multiplies it by the growth factor. Unlike torch, the scale never goes below {@link
+ * GradScalerConfig#getMinScale()}.
  *
- * <p>The scale lives on the host: the one device read a step needs (were the gradients finite?)
- * is enough to update it, so metrics and checkpoints cost no extra synchronisation.
+ * <p>As in torch, the scale and the growth tracker live on the device, so that no step copies Java
+ * data to the device or waits for it: scaling the loss, unscaling and checking the gradients and
+ * updating the scale are device operations, and nothing is read back unless {@link #getState()}
+ * is called. Before {@link #attach} (and after {@link #close}) the state is held on the host.
  */
-public final class DynamicLossScaler {
+public final class DynamicLossScaler implements AutoCloseable {
 
+    private final AmpKernels kernels;
+    private final Map<Device, NDArray> copies = new ConcurrentHashMap<>();
     private GradScalerConfig config;
-    private final ScalerKernels kernels;
-    private ScalerState state;
+    private ScalerState hostState;
+    private NDManager manager;
+    private NDArray scale;
+    private NDArray growthTracker;
+    private NDArray minScale;
 
     /**
      * Creates a scaler at the configured initial scale.
@@ -24,77 +40,97 @@ public final class DynamicLossScaler {
      * @param config the scaling settings
      * @param kernels the device work, fused or plain DJL
      */
-    public DynamicLossScaler(GradScalerConfig config, ScalerKernels kernels) {
+    public DynamicLossScaler(GradScalerConfig config, AmpKernels kernels) {
         this.config = config;
         this.kernels = kernels;
-        state = new ScalerState(config.getInitScale(), 0);
+        hostState = new ScalerState(config.getInitScale(), 0);
     }
 
     /**
-     * Multiplies the loss by the current scale.
+     * Moves the state onto a device: from now on it lives in arrays of a sub-manager of {@code
+     * parent}.
      *
-     * @param loss the fp32 loss
-     * @return the scaled loss, to call backward on
+     * @param parent a manager on the first training device, living as long as the training
+     */
+    public void attach(NDManager parent) {
+        close();
+        manager = parent.newSubManager();
+        manager.setName("loss-scaler");
+        scale = manager.create(new float[] {hostState.scale()});
+        growthTracker = manager.create(new int[] {hostState.growthTracker()});
+        minScale = manager.create(new float[] {config.getMinScale()});
+    }
+
+    /**
+     * Multiplies the loss by the current scale, on the loss's device.
+     *
+     * @param loss the loss, of any shape and floating type
+     * @return the scaled loss, to call backward on, a new array of the loss's shape and type
+     * @throws IllegalStateException before {@link #attach}
      */
     public NDArray scale(NDArray loss) {
-        return loss.mul(state.scale());
+        NDArray factor = scaleOn(loss.getDevice());
+        return loss.mul(factor.toType(loss.getDataType(), false));
     }
 
     /**
-     * Divides the gradients by the current scale in place and checks them.
+     * Divides the gradients by the current scale in place and checks them for inf and NaN (before
+     * dividing). Below a scale of 1 unscaling enlarges gradients, so they are checked once more
+     * after it.
      *
-     * @param gradients the gradients of this step
-     * @return true if any gradient was inf or NaN: the step must be skipped
+     * @param gradients the gradients of this step, on the scaler's device
+     * @param scope where the step's temporary arrays go
+     * @return a one-element fp32 array in {@code scope}: 1 if a gradient was not finite, else 0
+     *     (torch's {@code found_inf})
+     * @throws IllegalStateException before {@link #attach}
      */
-    public boolean unscaleAndCheck(List<NDArray> gradients) {
-        return kernels.unscaleAndCheck(gradients, (float) (1.0 / state.scale()));
+    public NDArray unscale(List<NDArray> gradients, NDManager scope) {
+        NDArray scaleNow = requireAttached();
+        NDArray foundInf = scope.zeros(new Shape(1), DataType.FLOAT32);
+        // torch: inv_scale = scale.double().reciprocal().float()
+        NDArray wide = scaleNow.toType(DataType.FLOAT64, true);
+        wide.attach(scope);
+        NDArray invScale = wide.onesLike().div(wide).toType(DataType.FLOAT32, false);
+        invScale.attach(scope);
+        kernels.unscaleAndCheck(gradients, foundInf, invScale);
+        if (config.getMinScale() < 1f) {
+            kernels.unscaleAndCheck(gradients, foundInf, invScale.onesLike());
+        }
+        return foundInf;
     }
 
     /**
-     * Zeroes the gradients of a skipped step, keeping inf from turning into NaN.
+     * Moves the scale on after a step, on the device.
      *
-     * @param gradients the gradients of this step
+     * @param foundInf the flag {@link #unscale} returned
+     * @throws IllegalStateException before {@link #attach}
      */
-    public void discard(List<NDArray> gradients) {
-        kernels.discardGradients(gradients);
+    public void update(NDArray foundInf) {
+        kernels.updateScale(requireAttached(), growthTracker, foundInf, minScale, config);
+        copies.values().forEach(NDArray::close);
+        copies.clear();
     }
 
     /**
-     * Moves the scale on after a step.
+     * Returns the scale as a device array.
      *
-     * @param foundNonFinite whether the step was skipped for inf or NaN gradients
-     * @return what the step did, with the scale the next step uses
+     * @return the one-element fp32 array, owned by the scaler
+     * @throws IllegalStateException before {@link #attach}
      */
-    public StepOutcome update(boolean foundNonFinite) {
-        float used = state.scale();
-        state = kernels.updateScale(state, foundNonFinite, config);
-        return foundNonFinite
-                ? new StepOutcome(
-                        false,
-                        "inf or NaN gradients at loss scale " + used + "; scale now " + state.scale(),
-                        state.scale())
-                : new StepOutcome(true, null, state.scale());
+    public NDArray getScale() {
+        return requireAttached();
     }
 
     /**
-     * Returns the current scale and growth tracker.
+     * Returns the current scale and growth tracker, reading them from the device if attached.
      *
      * @return the state
      */
     public ScalerState getState() {
-        return state;
-    }
-
-    /**
-     * Restores a state saved from an earlier run.
-     *
-     * @param state the state to continue from
-     */
-    public void setState(ScalerState state) {
-        if (!(state.scale() > 0) || Float.isInfinite(state.scale()) || state.growthTracker() < 0) {
-            throw new IllegalArgumentException("Invalid loss-scaler state: " + state);
+        if (scale == null) {
+            return hostState;
         }
-        this.state = state;
+        return new ScalerState(scale.getFloat(), growthTracker.getInt());
     }
 
     /**
@@ -102,11 +138,25 @@ public final class DynamicLossScaler {
      * the checkpoint's growth and backoff settings replace the configured ones.
      *
      * @param state the state to continue from
-     * @param config the settings the state was saved with
+     * @param settings the settings the state was saved with
+     * @throws IllegalArgumentException if the scale is below the settings' floor
      */
-    public void restore(ScalerState state, GradScalerConfig config) {
-        setState(state);
-        this.config = config;
+    public void restore(ScalerState state, GradScalerConfig settings) {
+        if (state.scale() < settings.getMinScale()) {
+            throw new IllegalArgumentException(
+                    "The saved loss scale "
+                            + state.scale()
+                            + " is below the floor "
+                            + settings.getMinScale()
+                            + "; accepted: a scale in [minScale, 3.4e38).");
+        }
+        NDManager parent = manager == null ? null : manager.getParentManager();
+        close();
+        config = settings;
+        hostState = state;
+        if (parent != null) {
+            attach(parent);
+        }
     }
 
     /**
@@ -125,5 +175,48 @@ public final class DynamicLossScaler {
      */
     public String getKernelsName() {
         return kernels.name();
+    }
+
+    /**
+     * Keeps the state on the host, if its arrays are still open (closing the trainer's manager
+     * closes them first), and frees the device arrays.
+     */
+    @Override
+    public void close() {
+        if (manager == null) {
+            return;
+        }
+        if (!scale.isReleased()) {
+            hostState = getState();
+        }
+        copies.clear();
+        manager.close();
+        manager = null;
+        scale = null;
+        growthTracker = null;
+        minScale = null;
+    }
+
+    private NDArray scaleOn(Device device) {
+        NDArray own = requireAttached();
+        if (own.getDevice().equals(device)) {
+            return own;
+        }
+        return copies.computeIfAbsent(
+                device,
+                d -> {
+                    NDArray copy = own.toDevice(d, true);
+                    copy.attach(manager);
+                    return copy;
+                });
+    }
+
+    private NDArray requireAttached() {
+        if (scale == null) {
+            throw new IllegalStateException(
+                    "The loss scaler has no device state yet: the trainer attaches it when it is"
+                            + " created.");
+        }
+        return scale;
     }
 }

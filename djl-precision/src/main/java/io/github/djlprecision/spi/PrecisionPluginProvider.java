@@ -12,7 +12,8 @@ import java.util.Set;
 public interface PrecisionPluginProvider {
 
     /**
-     * Returns the provider's name, which users may pass to {@code PrecisionConfig.optPlugin}.
+     * Returns the provider's name, which users may pass to {@code
+     * PrecisionConfig.Builder.optPluginName}.
      *
      * @return a unique name
      */
@@ -34,13 +35,14 @@ public interface PrecisionPluginProvider {
     Set<Precision> getPrecisions();
 
     /**
-     * Among providers that serve the same engine and precision, the highest priority wins; the
-     * built-in providers use 0 (engine-neutral ones below 0), so a user's provider above 0
-     * replaces them.
+     * Returns the provider's rank among providers that serve the same engine and precision: the
+     * lowest rank wins, as with DJL's {@code EngineProvider.getEngineRank()}. The built-in
+     * engine providers rank 0 and the engine-neutral {@code 32-true} provider 100, so a provider
+     * ranked below 0 replaces the built-ins and one ranked above 100 runs only when named.
      *
-     * @return the priority
+     * @return the rank
      */
-    default int getPriority() {
+    default int getRank() {
         return 0;
     }
 

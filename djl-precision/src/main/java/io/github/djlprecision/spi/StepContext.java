@@ -1,40 +1,35 @@
 package io.github.djlprecision.spi;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import io.github.djlprecision.GradientClipping;
 import java.util.List;
-import java.util.Optional;
 
 /** What the trainer hands a plugin for one optimizer step. */
 public interface StepContext {
 
     /**
-     * Returns the gradients of every trainable parameter, in parameter order. They are views of
-     * the real gradients: changing them in place changes what the optimizer sees. Valid only during
-     * the step.
+     * Returns the trainable parameters.
      *
-     * @return the gradients
+     * @return the parameters that require a gradient, in the model's order
+     */
+    List<Parameter> parameters();
+
+    /**
+     * Returns the gradient of every trainable parameter, in the order of {@link #parameters()}, on
+     * the first training device and already summed over all devices. They are the real gradients:
+     * changing them in place changes what the optimizer sees. Valid only during the step.
+     *
+     * @return the gradients, as the backward pass left them (multiplied by the loss scale, if any)
      */
     List<NDArray> gradients();
 
     /**
-     * Returns the trainable parameters, in the order of {@link #gradients()}: the i-th gradient
-     * belongs to the i-th parameter.
+     * Returns a manager for the step's temporary arrays, closed when the step ends.
      *
-     * @return the parameters that require a gradient
+     * @return the step's scope, on the first training device
      */
-    List<Parameter> parameters();
-
-    /** Runs the user's optimizer on the current gradients (DJL's own update). */
-    void applyUpdate();
-
-    /**
-     * Returns the gradient clipping the user asked for.
-     *
-     * @return the clipping settings, or empty
-     */
-    Optional<GradientClipping> clipping();
+    NDManager scope();
 
     /**
      * Returns how many steps this trainer has taken before this one, skipped ones included.

@@ -19,12 +19,12 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionPlugins;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.example.GradientNormMonitorPlugin;
 import io.github.djlprecision.example.GradientNormMonitorProvider;
-import io.github.djlprecision.plugins.FullPrecisionPlugin;
+import io.github.djlprecision.plugins.SinglePrecision;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
+import io.github.djlprecision.spi.PrecisionPlugins;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -58,7 +58,7 @@ class CustomPluginTest {
             PrecisionConfig precision =
                     PrecisionConfig.builder()
                             .optPrecision("32-true")
-                            .optPlugin(GradientNormMonitorProvider.NAME)
+                            .optPluginName(GradientNormMonitorProvider.NAME)
                             .build();
             try (PrecisionTrainer trainer =
                     PrecisionTrainer.newTrainer(
@@ -89,13 +89,24 @@ class CustomPluginTest {
                         .map(PrecisionPluginProvider::getName)
                         .collect(Collectors.toList());
         assertTrue(names.containsAll(List.of("pytorch-native", "fp32", GradientNormMonitorProvider.NAME)), names.toString());
-        assertTrue(
-                PrecisionPlugins.create(
+        // the PyTorch engine's own 32-true (fp32 with its fused optimizer kernels) outranks the
+        // engine-neutral one; the example plugin, ranked last, is never chosen by itself
+        assertEquals(
+                "pytorch-native",
+                PrecisionPlugins.select(
                                 new io.github.djlprecision.spi.PluginRequest(
                                         "PyTorch",
                                         Device.cpu(),
                                         PrecisionConfig.of("32-true"),
                                         io.github.djlprecision.spi.PluginRequest.Purpose.TRAINING))
-                        instanceof FullPrecisionPlugin);
+                        .getName());
+        assertTrue(
+                PrecisionPlugins.create(
+                                new io.github.djlprecision.spi.PluginRequest(
+                                        "AnyEngine",
+                                        Device.cpu(),
+                                        PrecisionConfig.of("32-true"),
+                                        io.github.djlprecision.spi.PluginRequest.Purpose.TRAINING))
+                        instanceof SinglePrecision);
     }
 }

@@ -2,9 +2,9 @@ package io.github.djlprecision.compat.architectures;
 
 import ai.djl.util.Progress;
 
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.compat.CompatMatrix;
 import io.github.djlprecision.compat.Selection;
-import io.github.djlprecision.scaling.GradScalerConfig;
 
 import java.util.Set;
 

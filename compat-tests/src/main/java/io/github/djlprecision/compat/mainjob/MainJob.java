@@ -1,5 +1,6 @@
 package io.github.djlprecision.compat.mainjob;
 
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.compat.CellResult;
 import io.github.djlprecision.compat.CompatMatrix;
 import io.github.djlprecision.compat.Expectations;
@@ -15,7 +16,6 @@ import io.github.djlprecision.compat.digits.DigitsClassifiers;
 import io.github.djlprecision.compat.digits.DigitsWorkload;
 import io.github.djlprecision.compat.report.CompatReport;
 import io.github.djlprecision.compat.report.ReportContents;
-import io.github.djlprecision.scaling.GradScalerConfig;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

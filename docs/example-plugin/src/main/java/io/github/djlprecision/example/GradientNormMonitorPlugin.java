@@ -7,13 +7,14 @@ import ai.djl.ndarray.NDManager;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.StepContext;
-import io.github.djlprecision.spi.StepOutcome;
+import io.github.djlprecision.spi.UnscaledGradients;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A {@code 32-true} plugin that records the global L2 norm of the gradients before every optimizer
- * step: the kind of hook a team adds to watch for exploding gradients before trying 16 bits.
+ * step: the kind of hook a team adds to watch for exploding gradients before trying 16 bits. It
+ * reads the norm to the host, so every step waits for the device.
  */
 public final class GradientNormMonitorPlugin implements PrecisionPlugin {
 
@@ -29,8 +30,9 @@ public final class GradientNormMonitorPlugin implements PrecisionPlugin {
         return "fp32 with gradient-norm monitor";
     }
 
+    /** A {@code 32-true} step has nothing to unscale: the hook sees every step's gradients. */
     @Override
-    public StepOutcome optimizerStep(StepContext context) {
+    public UnscaledGradients unscaleGradients(StepContext context) {
         NDList gradients = new NDList(context.gradients());
         try (NDManager scope = NDManager.subManagerOf(gradients.head())) {
             scope.tempAttachAll(gradients);
@@ -40,7 +42,7 @@ public final class GradientNormMonitorPlugin implements PrecisionPlugin {
             }
             norms.add(NDArrays.stack(squares).sum().sqrt().getFloat());
         }
-        return PrecisionPlugin.super.optimizerStep(context);
+        return PrecisionPlugin.super.unscaleGradients(context);
     }
 
     /**

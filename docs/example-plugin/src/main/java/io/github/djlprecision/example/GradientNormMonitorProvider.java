@@ -7,12 +7,12 @@ import io.github.djlprecision.spi.PrecisionPluginProvider;
 import java.util.Set;
 
 /**
- * Offers {@link GradientNormMonitorPlugin} under the name {@code gradient-norm-monitor}. Its
- * priority is below the built-in fp32 provider, so it runs only when asked for by name.
+ * Offers {@link GradientNormMonitorPlugin} under the name {@code gradient-norm-monitor}. It ranks
+ * after the built-in fp32 provider (100), so it runs only when asked for by name.
  */
 public final class GradientNormMonitorProvider implements PrecisionPluginProvider {
 
-    /** The name to pass to {@code PrecisionConfig.Builder.optPlugin}. */
+    /** The name to pass to {@code PrecisionConfig.Builder.optPluginName}. */
     public static final String NAME = "gradient-norm-monitor";
 
     @Override
@@ -31,8 +31,8 @@ public final class GradientNormMonitorProvider implements PrecisionPluginProvide
     }
 
     @Override
-    public int getPriority() {
-        return -200;
+    public int getRank() {
+        return 200;
     }
 
     @Override

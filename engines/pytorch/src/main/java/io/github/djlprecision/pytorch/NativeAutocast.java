@@ -2,7 +2,7 @@ package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import io.github.djlprecision.plugins.MixedPrecisionPlugin;
+import io.github.djlprecision.plugins.MixedPrecision;
 import io.github.djlprecision.spi.ForwardContext;
 
 /**
@@ -11,7 +11,7 @@ import io.github.djlprecision.spi.ForwardContext;
  * nesting level raised; on exit the cast cache is cleared when the outermost scope closes, and the
  * previous state comes back, so an inner scope never switches autocast off early.
  */
-final class NativeAutocast implements MixedPrecisionPlugin.Autocast {
+final class NativeAutocast implements MixedPrecision.Autocast {
 
     private final LibTorchAmp amp;
 
@@ -30,20 +30,55 @@ final class NativeAutocast implements MixedPrecisionPlugin.Autocast {
         amp.setDtype(deviceType, scalarType);
         amp.incrementNesting();
         return () -> {
-            if (Thread.currentThread() != owner) {
-                // autocast state is thread-local: restoring it elsewhere would corrupt that thread
-                throw new IllegalStateException(
-                        "An autocast scope must be closed on the thread that opened it ("
-                                + owner.getName()
-                                + "), not on "
-                                + Thread.currentThread().getName());
-            }
+            checkOwner(owner);
             if (amp.decrementNesting() == 0) {
                 amp.clearCache();
             }
             amp.setEnabled(deviceType, previousEnabled);
             amp.setDtype(deviceType, previousType);
         };
+    }
+
+    /**
+     * Switches autocast off for the calling thread, as {@code torch.autocast(enabled=False)} does
+     * inside an enabled region: the nesting level is raised too, so that the cast cache of the
+     * enclosing region survives, and the previous state comes back on close.
+     *
+     * @param device the device the forward runs on
+     * @return the scope that restores the previous state
+     */
+    ForwardContext disable(Device device) {
+        byte deviceType = LibTorchAmp.deviceType(device);
+        boolean previousEnabled = amp.isEnabled(deviceType);
+        Thread owner = Thread.currentThread();
+        amp.setEnabled(deviceType, false);
+        amp.incrementNesting();
+        return () -> {
+            checkOwner(owner);
+            if (amp.decrementNesting() == 0) {
+                amp.clearCache();
+            }
+            amp.setEnabled(deviceType, previousEnabled);
+        };
+    }
+
+    /**
+     * Returns the type autocast computes eligible operations in on a device, on the calling thread.
+     *
+     * @param device the device
+     * @return {@code FLOAT16} or {@code BFLOAT16}, or null when autocast is off (or set to a type
+     *     this project never sets)
+     */
+    DataType activeType(Device device) {
+        byte deviceType = LibTorchAmp.deviceType(device);
+        if (!amp.isEnabled(deviceType)) {
+            return null;
+        }
+        byte type = amp.getDtype(deviceType);
+        if (type == LibTorchAmp.HALF) {
+            return DataType.FLOAT16;
+        }
+        return type == LibTorchAmp.BFLOAT16 ? DataType.BFLOAT16 : null;
     }
 
     /**
@@ -54,5 +89,16 @@ final class NativeAutocast implements MixedPrecisionPlugin.Autocast {
      */
     boolean isEnabled(Device device) {
         return amp.isEnabled(LibTorchAmp.deviceType(device));
+    }
+
+    private static void checkOwner(Thread owner) {
+        if (Thread.currentThread() != owner) {
+            // autocast state is thread-local: restoring it elsewhere would corrupt that thread
+            throw new IllegalStateException(
+                    "An autocast scope must be closed on the thread that opened it ("
+                            + owner.getName()
+                            + "), not on "
+                            + Thread.currentThread().getName());
+        }
     }
 }

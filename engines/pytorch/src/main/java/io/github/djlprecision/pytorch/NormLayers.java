@@ -1,22 +1,14 @@
 package io.github.djlprecision.pytorch;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.training.initializer.Initializer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Keeps the batch- and layer-norm layers of an fp16 model in fp32, as Apex O2 does.
- *
- * <p>DJL gives every parameter the model's data type only through its initializer, so each norm
- * parameter's initializer is wrapped to create fp32 whatever type is asked for. The boundary cast is
+ * Finds the batch- and layer-norm layers that Apex O2 keeps in fp32. The boundary cast is
  * LibTorch's: its batch-norm and layer-norm kernels take an fp16 input with fp32 weights and
  * running statistics, compute the statistics and the normalisation in fp32, and write fp16 for the
  * next layer (the mixed-type path cuDNN offers Apex O2 on GPUs). So no block has to be replaced,
@@ -25,20 +17,6 @@ import java.util.List;
 final class NormLayers {
 
     private NormLayers() {}
-
-    /**
-     * Makes every norm parameter of a model be created in fp32. Call before the parameters exist.
-     *
-     * @param root the model's block
-     */
-    static void createInFloat32(Block root) {
-        for (Parameter parameter : parameters(root)) {
-            Initializer initializer = parameter.getInitializer();
-            if (initializer != null && !(initializer instanceof Float32Initializer)) {
-                parameter.setInitializer(new Float32Initializer(initializer));
-            }
-        }
-    }
 
     /**
      * Returns the parameters of the norm layers of a model, running statistics included.
@@ -67,14 +45,5 @@ final class NormLayers {
             parameters.addAll(block.getParameters().values());
         }
         block.getChildren().values().forEach(child -> collect(child, parameters));
-    }
-
-    /** Delegates to an initializer, asking it for fp32. */
-    private record Float32Initializer(Initializer delegate) implements Initializer {
-
-        @Override
-        public NDArray initialize(NDManager manager, Shape shape, DataType dataType) {
-            return delegate.initialize(manager, shape, DataType.FLOAT32);
-        }
     }
 }

@@ -4,22 +4,24 @@ import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.util.cuda.CudaUtils;
 import io.github.djlprecision.AmpLevel;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
-import io.github.djlprecision.scaling.DjlScalerKernels;
+import io.github.djlprecision.WeightConversion;
 import io.github.djlprecision.scaling.DynamicLossScaler;
-import io.github.djlprecision.scaling.ScalerKernels;
+import io.github.djlprecision.spi.AmpKernels;
+import io.github.djlprecision.spi.DjlAmpKernels;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * {@code 16-mixed}. When native autocast cannot be used (LibTorch lacks it, or the user declined it
  * with {@code optNativeAutocast(false)}), {@code 16-mixed} falls back to Apex O2 and says so in its
  * path.
+ *
+ * <p>For inference on a model whose parameters exist, {@code 16-true} and {@code 16-mixed} run over
+ * weights converted to fp16 once ({@link ConvertedWeightsPlugin}) as {@link WeightConversion}
+ * allows: {@code 16-true} as PyTorch's {@code model.half()}, {@code 16-mixed} still under autocast.
+ * {@code bf16-mixed} keeps fp32 weights: DJL cannot hold bfloat16 parameters.
  */
 public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
 
@@ -52,13 +59,33 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                     + " (NDArray.zerosLike). Use 'bf16-mixed' (fp32 parameters, bfloat16 compute)"
                     + " instead.";
 
+    /** Why {@code bf16-mixed} cannot run over converted weights. */
+    static final String BF16_WEIGHTS_UNSUPPORTED =
+            "bf16-mixed cannot convert weights to bfloat16: DJL 0.36 cannot hold bfloat16"
+                    + " parameters without terminating the JVM (its toType(BFLOAT16) and"
+                    + " NDArray decoding hand bfloat16 to native code). bf16-mixed runs under"
+                    + " autocast over float32 weights; use weight conversion AUTO or NEVER, or"
+                    + " '16-mixed' / '16-true' to convert to float16.";
+
+    /** Weights converted once, run without autocast (PyTorch's {@code model.half()}). */
+    private static final String HALF_PATH = "converted-weights(float16, float32 batch norm)";
+
+    /** Weights converted once, run under autocast, which keeps every norm layer in fp32. */
+    private static final String AUTOCAST_PATH = "converted-weights(float16, float32 norm layers)";
+
     private static final Logger logger = LoggerFactory.getLogger(PyTorchPrecisionProvider.class);
+
+    /** CUDA compute capability per device id, read from the driver once per process. */
+    private static final Map<Integer, String> CAPABILITIES = new ConcurrentHashMap<>();
+
+    /** Warnings already logged: every trainer asks again, and says the same thing. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     private final IntFunction<String> computeCapability;
 
     /** Creates the provider; {@link java.util.ServiceLoader} uses this constructor. */
     public PyTorchPrecisionProvider() {
-        this(CudaUtils::getComputeCapability);
+        this(device -> CAPABILITIES.computeIfAbsent(device, CudaUtils::getComputeCapability));
     }
 
     /**
@@ -89,6 +116,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
     @Override
     public Set<Precision> getPrecisions() {
         return Set.of(
+                Precision.FLOAT_TRUE,
                 Precision.HALF_MIXED,
                 Precision.BF16_MIXED,
                 Precision.HALF_TRUE,
@@ -125,7 +153,9 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                             + " has "
                             + version
                             + ". Use '16-mixed', or '32-true'.");
-        } else if (precision.computeType() == DataType.FLOAT16 && capability < 70) {
+        } else if (precision.computeType() == DataType.FLOAT16
+                && capability < 70
+                && WARNED.add(device + " " + precision)) {
             logger.warn(
                     "{} has compute capability {}, below 7.0: no tensor cores, so {} saves"
                             + " memory but will not be faster than 32-true.",
@@ -135,6 +165,19 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         }
     }
 
+    /**
+     * Builds the recipe for a request, checking everything first.
+     *
+     * @param request the engine, devices, settings, purpose and model
+     * @return the plugin: native autocast for the mixed modes (Apex O1 included), parameters in
+     *     the type for the true modes (Apex O0 and O3 included), Apex O2, or, for inference over
+     *     existing parameters, fp16 weights converted once
+     * @throws UnsupportedPrecisionException with every problem found: {@code bf16-true} (DJL
+     *     cannot hold bfloat16 parameters), a device other than CPU or CUDA, a CUDA compute
+     *     capability below 8.0 for bf16, an Apex level or mixed mode that needs autocast LibTorch
+     *     cannot provide, fp16 weights to train in a mode that trains fp32 ones, blocks a true mode
+     *     cannot type, or weight conversion the model does not allow
+     */
     @Override
     public PrecisionPlugin create(PluginRequest request) {
         PrecisionConfig config = request.config();
@@ -152,40 +195,159 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
             problems.add(BF16_TRUE_UNSUPPORTED);
             throw new UnsupportedPrecisionException(problems);
         }
-        Plan plan = plan(config, problems);
-        if (plan.parameterType != null && request.model() != null) {
-            checkNotCreated(request.model(), plan.parameterType, problems);
+        Model model = request.model();
+        boolean inference = request.purpose() == PluginRequest.Purpose.INFERENCE;
+        String weightsNote = "";
+        if (problems.isEmpty()
+                && inference
+                && hasParameters(model)
+                && config.getAmpLevel().isEmpty()) {
+            InferencePlan inferencePlan = planInference(config, device, model.getBlock(), problems);
+            if (!problems.isEmpty()) {
+                throw new UnsupportedPrecisionException(problems);
+            }
+            if (inferencePlan.plugin != null) {
+                return inferencePlan.plugin;
+            }
+            weightsNote = inferencePlan.weightsNote;
         }
-        if (precision.isBfloat16() && request.model() != null) {
-            problems.addAll(Bf16BlockGuard.unsafeBlocks(request.model().getBlock()));
+        Plan plan = plan(config, problems);
+        if (!inference && plan.kind == Kind.NATIVE && hasParameters(model)) {
+            checkNotConverted(model, precision, problems);
+        }
+        Block root = request.model() == null ? null : request.model().getBlock();
+        if (plan.typedStates() && root != null) {
+            problems.addAll(
+                    TrueTypeProblems.of(
+                            root,
+                            precision + config.getAmpLevel().map(l -> " amp_level " + l).orElse(""),
+                            plan.computeType().name().toLowerCase(Locale.ROOT)));
         }
         if (!problems.isEmpty()) {
             throw new UnsupportedPrecisionException(problems);
         }
-        return plan.build(config, device);
+        return plan.build(config, device, weightsNote, root);
+    }
+
+    private static boolean hasParameters(Model model) {
+        return model != null && model.getBlock() != null && model.getBlock().isInitialized();
+    }
+
+    /**
+     * Plans inference over fp16 weights, converted once: the fastest correct path whenever the
+     * weights may be converted, since autocast otherwise casts every weight on every call.
+     *
+     * @return the plugin over fp16 weights; or none, to run the weights as they are with the note
+     *     saying why, or with problems added when the request must be refused
+     */
+    private InferencePlan planInference(
+            PrecisionConfig config, Device device, Block root, List<String> problems) {
+        Precision precision = config.getPrecision();
+        WeightConversion conversion = config.getWeightConversion();
+        if (precision == Precision.BF16_MIXED) {
+            if (conversion == WeightConversion.ALWAYS) {
+                problems.add(BF16_WEIGHTS_UNSUPPORTED);
+            }
+            String fp16 = Fp16Weights.firstFp16Weight(root);
+            if (fp16 != null) {
+                problems.add(
+                        "Parameter "
+                                + fp16
+                                + " is float16 (weights converted for inference?): bf16-mixed"
+                                + " would round it again to bfloat16 on every call. Run this model"
+                                + " in '16-mixed' or '16-true'.");
+            }
+            return InferencePlan.KEEP;
+        }
+        if (precision != Precision.HALF_TRUE && precision != Precision.HALF_MIXED) {
+            return InferencePlan.KEEP;
+        }
+        Native nativeAmp = precision == Precision.HALF_MIXED ? nativeAmp(config) : null;
+        boolean autocast = nativeAmp != null && nativeAmp.autocast;
+        boolean converted = Fp16Weights.isConverted(root, autocast);
+        if (!converted && conversion == WeightConversion.NEVER) {
+            if (precision == Precision.HALF_TRUE) {
+                problems.add(
+                        "16-true runs float16 weights, but this model holds float32 ones and"
+                                + " weight conversion is NEVER. Use AUTO (the default) to convert"
+                                + " them once, or '16-mixed' to keep them and cast per call.");
+            }
+            return new InferencePlan(null, " over float32 weights");
+        }
+        List<String> why = Fp16Weights.problems(root, autocast);
+        if (why.isEmpty()) {
+            String path =
+                    autocast
+                            ? "native-autocast("
+                                    + (device.isGpu() ? "cuda" : "cpu")
+                                    + ", float16) over "
+                                    + AUTOCAST_PATH
+                            : HALF_PATH
+                                    + (nativeAmp == null
+                                            ? ""
+                                            : ", no autocast: " + nativeAmp.reason);
+            return new InferencePlan(
+                    new ConvertedWeightsPlugin(
+                            precision, autocast ? new NativeAutocast(nativeAmp.amp) : null, path),
+                    "");
+        }
+        if (precision == Precision.HALF_TRUE
+                || conversion == WeightConversion.ALWAYS
+                || converted
+                || !autocast) {
+            problems.addAll(why);
+            return InferencePlan.KEEP;
+        }
+        return new InferencePlan(null, " over float32 weights (not converted: " + why.get(0) + ")");
+    }
+
+    /**
+     * Refuses to train fp16 weights (e.g. converted for inference) in a mode that trains fp32 ones:
+     * autocast would run, but DJL's optimizers would update fp16 weights without master copies.
+     */
+    private static void checkNotConverted(Model model, Precision precision, List<String> problems) {
+        String fp16 = Fp16Weights.firstFp16Weight(model.getBlock());
+        if (fp16 != null) {
+            String property = model.getProperty(WeightConversion.PROPERTY);
+            problems.add(
+                    "Parameter "
+                            + fp16
+                            + " is float16"
+                            + (property == null
+                                    ? ""
+                                    : " (converted for inference: model property "
+                                            + WeightConversion.PROPERTY
+                                            + "="
+                                            + property
+                                            + ")")
+                            + ", but "
+                            + precision
+                            + " trains float32 weights. Load the float32 model it was converted"
+                            + " from.");
+        }
     }
 
     private Plan plan(PrecisionConfig config, List<String> problems) {
         Precision precision = config.getPrecision();
-        if (precision == Precision.DOUBLE_TRUE) {
-            return new Plan(Kind.TRUE, DataType.FLOAT64, null, null);
-        }
-        if (precision == Precision.HALF_TRUE) {
-            return new Plan(Kind.TRUE, DataType.FLOAT16, null, null);
-        }
         AmpLevel level = config.getAmpLevel().orElse(null);
-        if (level == AmpLevel.O0) {
-            return new Plan(Kind.TRUE, DataType.FLOAT32, null, null);
-        }
-        if (level == AmpLevel.O3) {
-            return new Plan(Kind.TRUE, DataType.FLOAT16, null, null);
-        }
         Native nativeAmp = nativeAmp(config);
+        if (precision == Precision.FLOAT_TRUE) {
+            return new Plan(Kind.SINGLE, nativeAmp.amp, null);
+        }
+        if (precision == Precision.DOUBLE_TRUE) {
+            return new Plan(Kind.DOUBLE, nativeAmp.amp, null);
+        }
+        if (precision == Precision.HALF_TRUE || level == AmpLevel.O3) {
+            return new Plan(Kind.HALF, nativeAmp.amp, null);
+        }
+        if (level == AmpLevel.O0) {
+            return new Plan(Kind.APEX_O0, nativeAmp.amp, null);
+        }
         if (level == AmpLevel.O2) {
-            return new Plan(Kind.MASTER_WEIGHTS, DataType.FLOAT16, nativeAmp.amp, null);
+            return new Plan(Kind.APEX_O2, nativeAmp.amp, null);
         }
         if (nativeAmp.autocast) {
-            return new Plan(Kind.NATIVE, null, nativeAmp.amp, null);
+            return new Plan(Kind.NATIVE, nativeAmp.amp, null);
         }
         if (level == AmpLevel.O1 || precision != Precision.HALF_MIXED) {
             problems.add(
@@ -196,13 +358,16 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                             + (precision == Precision.HALF_MIXED
                                     ? " Use amp_level O2 (fp32 master weights) instead."
                                     : ""));
-            return new Plan(Kind.NATIVE, null, null, null);
+            return new Plan(Kind.NATIVE, null, null);
         }
-        logger.warn(
-                "16-mixed cannot use native autocast ({}); falling back to Apex-style O2: fp16"
-                        + " model, fp32 master weights, fp32 norm layers, dynamic loss scaling",
-                nativeAmp.reason);
-        return new Plan(Kind.MASTER_WEIGHTS, DataType.FLOAT16, nativeAmp.amp, nativeAmp.reason);
+        if (WARNED.add(nativeAmp.reason)) {
+            logger.warn(
+                    "16-mixed cannot use native autocast ({}); falling back to Apex-style O2: fp16"
+                            + " model, fp32 master weights, fp32 norm layers, dynamic loss"
+                            + " scaling",
+                    nativeAmp.reason);
+        }
+        return new Plan(Kind.APEX_O2, nativeAmp.amp, nativeAmp.reason);
     }
 
     /** Resolves LibTorch's autocast, or says why it cannot be used. */
@@ -229,45 +394,28 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
     }
 
     /**
-     * Refuses a model whose parameters already exist in another type: DJL cannot convert them
-     * ({@code Block.cast} throws), and training them as they are would silently run the wrong mode.
+     * What inference over existing parameters runs.
+     *
+     * @param plugin the plugin over fp16 weights, or null to run the weights as they are
+     * @param weightsNote appended to the path of a plan that keeps the weights, saying so
      */
-    private static void checkNotCreated(Model model, DataType type, List<String> problems) {
-        Block block = model.getBlock();
-        List<Parameter> norms = NormLayers.parameters(block);
-        for (Parameter parameter : block.getParameters().values()) {
-            if (parameter.isInitialized() && parameter.getArray().getDataType() != type) {
-                boolean normKeptFp32 =
-                        type == DataType.FLOAT16
-                                && parameter.getArray().getDataType() == DataType.FLOAT32
-                                && norms.contains(parameter);
-                if (!normKeptFp32) {
-                    problems.add(
-                            "Parameter "
-                                    + parameter.getName()
-                                    + " already exists in "
-                                    + parameter.getArray().getDataType()
-                                    + ", but this mode creates parameters in "
-                                    + type
-                                    + " and DJL cannot convert existing ones (Block.cast throws)."
-                                    + " Create the trainer on a block whose parameters are not yet"
-                                    + " created, then call trainer.initialize(...).");
-                    return;
-                }
-            }
-        }
+    private record InferencePlan(PrecisionPlugin plugin, String weightsNote) {
+        static final InferencePlan KEEP = new InferencePlan(null, "");
     }
 
     private enum Kind {
+        SINGLE,
         NATIVE,
-        TRUE,
-        MASTER_WEIGHTS
+        HALF,
+        DOUBLE,
+        APEX_O0,
+        APEX_O2
     }
 
     /**
      * LibTorch's bridge, and whether its autocast may be used.
      *
-     * @param amp the bridge (for autocast and the fused scaler kernels), or null when unavailable
+     * @param amp the bridge (for autocast and the fused kernels), or null when unavailable
      * @param autocast whether the forward may run under native autocast
      * @param reason why it may not, or null
      */
@@ -277,56 +425,102 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
      * What to build.
      *
      * @param kind the recipe
-     * @param parameterType the type the plugin creates parameters in, or null to leave them
      * @param amp LibTorch's bridge for autocast or fused kernels, or null
      * @param fallbackReason why native autocast is not used, for a fallback; else null
      */
-    private record Plan(Kind kind, DataType parameterType, LibTorchAmp amp, String fallbackReason) {
+    private record Plan(Kind kind, LibTorchAmp amp, String fallbackReason) {
 
-        PrecisionPlugin build(PrecisionConfig config, Device device) {
-            Precision precision = config.getPrecision();
-            String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
+        /**
+         * Returns the type the forward computes weights in, without autocast: fp16 for Apex O2's
+         * working copies and 16-true, fp64 for 64-true; null for autocast.
+         */
+        DataType computeType() {
             switch (kind) {
-                case TRUE:
-                    return new TruePrecisionPlugin(
-                            precision,
-                            parameterType,
-                            level + "true(" + parameterType.name().toLowerCase(Locale.ROOT) + ")");
-                case MASTER_WEIGHTS:
-                    DynamicLossScaler o2Scaler = scaler(config);
+                case HALF:
+                case APEX_O2:
+                    return DataType.FLOAT16;
+                case DOUBLE:
+                    return DataType.FLOAT64;
+                case SINGLE:
+                case APEX_O0:
+                    return DataType.FLOAT32;
+                default:
+                    return null;
+            }
+        }
+
+        /** Whether recurrent blocks need their initial states in the compute type. */
+        boolean typedStates() {
+            return computeType() != null && computeType() != DataType.FLOAT32;
+        }
+
+        PrecisionPlugin build(
+                PrecisionConfig config, Device device, String weightsNote, Block root) {
+            RecurrentStates states = typedStates() ? new RecurrentStates(root) : null;
+            FusedOptimizers fusion =
+                    new FusedOptimizers(
+                            config.getOptimizerFusion(),
+                            amp,
+                            kind == Kind.HALF ? DataType.FLOAT16 : DataType.FLOAT32);
+            Precision precision = config.getPrecision();
+            AmpKernels kernels =
+                    amp != null && config.getGradScaler().isFusedKernels()
+                            ? new LibTorchAmpKernels(amp)
+                            : DjlAmpKernels.INSTANCE;
+            switch (kind) {
+                case HALF:
+                    String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
+                    return new HalfPrecision(
+                            precision, level + "true(float16)", kernels, states, fusion);
+                case SINGLE:
+                    return new FloatPrecision(kernels, fusion);
+                case DOUBLE:
+                    return new DoublePrecision(kernels, states, fusion);
+                case APEX_O0:
+                    return new ApexO0Precision(kernels, fusion);
+                case APEX_O2:
                     String o2 =
-                            "apex-O2(fp16 weights, fp32 master weights, fp32 norm layers, loss"
-                                    + " scaling: "
-                                    + o2Scaler.getKernelsName()
+                            "apex-O2(fp16 working copies, fp32 master weights, fp32 norm layers,"
+                                    + " loss scaling: "
+                                    + kernels.name()
                                     + ")"
                                     + (fallbackReason == null
                                             ? ""
                                             : " fallback from native autocast: " + fallbackReason);
-                    return new MasterWeightPlugin(o2Scaler, o2);
+                    return new ApexO2Precision(
+                            new DynamicLossScaler(config.getGradScaler(), kernels),
+                            kernels,
+                            o2,
+                            states,
+                            fusion);
                 default:
                     DynamicLossScaler scaler =
-                            precision.usesLossScaling() ? scaler(config) : null;
-                    String path =
-                            level
+                            precision.usesLossScaling()
+                                    ? new DynamicLossScaler(config.getGradScaler(), kernels)
+                                    : null;
+                    String pathHead =
+                            config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("")
                                     + "native-autocast("
                                     + (device.isGpu() ? "cuda" : "cpu")
                                     + ", "
                                     + precision.computeType().name().toLowerCase(Locale.ROOT)
-                                    + (scaler == null
-                                            ? ""
-                                            : ", loss scaling: " + scaler.getKernelsName())
-                                    + ")";
-                    return new PyTorchMixedPrecisionPlugin(
-                            precision, new NativeAutocast(amp), scaler, path);
+                                    + (scaler == null ? "" : ", loss scaling: " + kernels.name());
+                    NativeAutocast autocast = new NativeAutocast(amp);
+                    Fp32Islands islands =
+                            new Fp32Islands(
+                                    autocast,
+                                    BlockPolicy.of(precision.computeType(), device),
+                                    root);
+                    return new NativeMixedPrecision(
+                            precision,
+                            autocast,
+                            scaler,
+                            kernels,
+                            pathHead,
+                            weightsNote,
+                            islands,
+                            fusion);
             }
-        }
-
-        private DynamicLossScaler scaler(PrecisionConfig config) {
-            ScalerKernels kernels =
-                    amp != null && config.getGradScaler().isFusedKernels()
-                            ? new FusedScalerKernels(amp)
-                            : new DjlScalerKernels();
-            return new DynamicLossScaler(config.getGradScaler(), kernels);
         }
     }
 }

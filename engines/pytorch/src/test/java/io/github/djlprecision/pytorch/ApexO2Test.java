@@ -3,7 +3,7 @@ package io.github.djlprecision.pytorch;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
@@ -17,10 +17,10 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.scaling.GradScalerConfig;
 import io.github.djlprecision.scaling.ScalerState;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,33 +33,26 @@ class ApexO2Test {
     }
 
     @Test
-    void halfWeightsFloat32MastersAndFloat32NormLayers() {
+    void halfWorkingCopiesOfFloat32MastersAndFloat32NormLayers() {
         SequentialBlock block = Fixture.mlp(true);
         try (Model model = Fixture.model(block, 7);
                 PrecisionTrainer trainer = Fixture.trainer(model, o2(), Fixture.adam());
                 NDManager data = NDManager.newBaseManager(Fixture.CPU, "PyTorch")) {
             assertTrue(trainer.getPlugin().getPath().startsWith("apex-O2("));
             NDList batch = Fixture.regression(data, 1);
+            // the model holds fp32 master weights: what model.save writes
             Map<String, DataType> parameters = Fixture.parameterTypes(block);
             assertEquals(12, parameters.size());
-            parameters.forEach(
-                    (name, type) ->
-                            assertEquals(
-                                    Fixture.isNormParameter(name)
-                                            ? DataType.FLOAT32
-                                            : DataType.FLOAT16,
-                                    type,
-                                    name));
-            // masters: fp32 copies of exactly the fp16 parameters, equal to them
+            parameters.values().forEach(type -> assertEquals(DataType.FLOAT32, type));
+            // the forward computes with fp16 working copies equal to them, norm layers with fp32
             for (Pair<String, Parameter> pair : block.getParameters()) {
-                NDArray weight = pair.getValue().getArray();
-                NDArray master = trainer.getPlugin().getMasterWeight(pair.getValue()).orElse(null);
+                NDArray master = pair.getValue().getArray();
+                NDArray working = trainer.getWorkingParameter(pair.getValue());
                 if (Fixture.isNormParameter(pair.getKey())) {
-                    assertEquals(null, master, pair.getKey());
+                    assertSame(master, working, pair.getKey());
                 } else {
-                    assertNotNull(master, pair.getKey());
-                    assertEquals(DataType.FLOAT32, master.getDataType());
-                    assertArrayEquals(weight.toFloatArray(), master.toFloatArray(), 0f);
+                    assertEquals(DataType.FLOAT16, working.getDataType(), pair.getKey());
+                    assertArrayEquals(roundedToHalf(master), working.toFloatArray(), 0f);
                 }
             }
             // Linear, BatchNorm, ReLU, Linear, LayerNorm, ReLU, Linear: the norms take and give
@@ -68,31 +61,41 @@ class ApexO2Test {
             layers.forEach(type -> assertEquals(DataType.FLOAT16, type, layers.toString()));
             assertEquals(DataType.FLOAT32, Fixture.outputType(trainer, batch.get(0)));
             Fixture.forwardBackward(trainer, batch.get(0), batch.get(1));
-            Map<String, DataType> gradients = Fixture.gradientTypes(block);
-            assertEquals(10, gradients.size());
-            gradients.forEach(
-                    (name, type) ->
-                            assertEquals(
-                                    Fixture.isNormParameter(name)
-                                            ? DataType.FLOAT32
-                                            : DataType.FLOAT16,
-                                    type,
-                                    name));
-            trainer.step();
-            assertEquals(parameters, Fixture.parameterTypes(block));
-            // after a step each fp16 weight is its updated master rounded to fp16
+            int gradients = 0;
             for (Pair<String, Parameter> pair : block.getParameters()) {
-                NDArray master = trainer.getPlugin().getMasterWeight(pair.getValue()).orElse(null);
-                if (master != null) {
-                    try (NDArray rounded = master.toType(DataType.FLOAT16, false)) {
-                        assertArrayEquals(
-                                rounded.toFloatArray(),
-                                pair.getValue().getArray().toFloatArray(),
-                                0f,
+                if (pair.getValue().requiresGradient()) {
+                    gradients++;
+                    try (NDArray gradient =
+                            trainer.getWorkingParameter(pair.getValue()).getGradient()) {
+                        assertEquals(
+                                Fixture.isNormParameter(pair.getKey())
+                                        ? DataType.FLOAT32
+                                        : DataType.FLOAT16,
+                                gradient.getDataType(),
                                 pair.getKey());
                     }
                 }
             }
+            assertEquals(10, gradients);
+            trainer.step();
+            assertEquals(parameters, Fixture.parameterTypes(block));
+            // after a step each fp16 working copy is its updated master rounded to fp16
+            for (Pair<String, Parameter> pair : block.getParameters()) {
+                NDArray working = trainer.getWorkingParameter(pair.getValue());
+                if (working != pair.getValue().getArray()) {
+                    assertArrayEquals(
+                            roundedToHalf(pair.getValue().getArray()),
+                            working.toFloatArray(),
+                            0f,
+                            pair.getKey());
+                }
+            }
+        }
+    }
+
+    private static float[] roundedToHalf(NDArray array) {
+        try (NDArray rounded = array.toType(DataType.FLOAT16, false)) {
+            return rounded.toFloatArray();
         }
     }
 
@@ -205,7 +208,8 @@ class ApexO2Test {
             Fixture.step(a, second.get(0), second.get(1));
 
             Fixture.step(b, first.get(0), first.get(1));
-            ((MasterWeightPlugin) b.getPlugin()).getScaler().setState(new ScalerState(512, 0));
+            ApexO2Precision plugin = (ApexO2Precision) b.getPlugin();
+            plugin.getScaler().restore(new ScalerState(512, 0), plugin.getScaler().getConfig());
             Fixture.step(b, second.get(0), second.get(1));
 
             assertEquals(0, b.getSkippedSteps());
@@ -224,14 +228,12 @@ class ApexO2Test {
         return block;
     }
 
-    /** Every parameter and every master, as float arrays wrapped for element-wise equality. */
+    /** Every master and working copy, as float arrays wrapped for element-wise equality. */
     private static List<float[]> snapshot(PrecisionTrainer trainer, SequentialBlock block) {
         List<float[]> values = new ArrayList<>();
         for (Parameter parameter : block.getParameters().values()) {
             values.add(parameter.getArray().toFloatArray());
-            trainer.getPlugin()
-                    .getMasterWeight(parameter)
-                    .ifPresent(master -> values.add(master.toFloatArray()));
+            values.add(trainer.getWorkingParameter(parameter).toFloatArray());
         }
         return new FloatArrays(values);
     }

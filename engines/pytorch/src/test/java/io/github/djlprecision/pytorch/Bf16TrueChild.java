@@ -9,9 +9,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.loss.Loss;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.training.PrecisionTrainer;
 
 /**
  * Runs in a child JVM, so that the test survives if the process aborts. {@code refuse}: asks for a

@@ -15,19 +15,18 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.breaker.PrecisionBreakerConfig;
-import io.github.djlprecision.breaker.PrecisionBreakerPlugin;
-import io.github.djlprecision.scaling.GradScalerConfig;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,11 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CheckpointResumeTest {
 
-    private static final String NAME = "resume";
+    static final String NAME = "resume";
 
     @TempDir Path dir;
 
-    private static DefaultTrainingConfig sgd() {
+    static DefaultTrainingConfig sgd() {
         return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .optOptimizer(
                         Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build())
@@ -52,16 +51,31 @@ class CheckpointResumeTest {
     }
 
     /** What steps {@code from} to {@code to - 1} produced. */
-    private record Segment(
+    record Segment(
             List<Float> losses, List<Float> scales, List<Precision> precisions, float[] weights) {}
 
-    private static Segment train(
+    static Segment train(
             Model model,
             DefaultTrainingConfig training,
             PrecisionConfig precision,
             Runs.Batch[] batches,
             int from,
             int to) {
+        return train(model, training, precision, batches, from, to, PrecisionPlugin::getPrecision);
+    }
+
+    /**
+     * Runs steps {@code from} to {@code to - 1}, recording the loss, the scale and the precision
+     * each step ran in.
+     */
+    static Segment train(
+            Model model,
+            DefaultTrainingConfig training,
+            PrecisionConfig precision,
+            Runs.Batch[] batches,
+            int from,
+            int to,
+            Function<PrecisionPlugin, Precision> active) {
         List<Float> losses = new ArrayList<>();
         List<Float> scales = new ArrayList<>();
         List<Precision> precisions = new ArrayList<>();
@@ -73,10 +87,7 @@ class CheckpointResumeTest {
             }
             assertEquals(from, trainer.getStepCount(), "step count");
             for (int i = from; i < to; i++) {
-                precisions.add(
-                        trainer.getPlugin() instanceof PrecisionBreakerPlugin
-                                ? ((PrecisionBreakerPlugin) trainer.getPlugin()).getActivePrecision()
-                                : trainer.getPlugin().getPrecision());
+                precisions.add(active.apply(trainer.getPlugin()));
                 losses.add(Runs.step(trainer, i, batches[i]));
                 scales.add(trainer.getLastOutcome().orElseThrow().lossScale());
             }
@@ -91,18 +102,35 @@ class CheckpointResumeTest {
             Runs.Batch[] batches,
             int saveAfter)
             throws IOException, MalformedModelException {
+        assertResumeMatches(
+                dir, training, precision, batches, saveAfter, PrecisionPlugin::getPrecision);
+    }
+
+    /**
+     * Runs all steps in one go, then in two halves around a save into {@code dir} and a load, and
+     * checks that both give the same precisions, scales, losses and final weights.
+     */
+    static void assertResumeMatches(
+            Path dir,
+            Supplier<DefaultTrainingConfig> training,
+            PrecisionConfig precision,
+            Runs.Batch[] batches,
+            int saveAfter,
+            Function<PrecisionPlugin, Precision> active)
+            throws IOException, MalformedModelException {
         Segment whole;
         try (Model model = ClassificationTask.mlp(NAME)) {
-            whole = train(model, training.get(), precision, batches, 0, batches.length);
+            whole = train(model, training.get(), precision, batches, 0, batches.length, active);
         }
         try (Model model = ClassificationTask.mlp(NAME)) {
-            train(model, training.get(), precision, batches, 0, saveAfter);
+            train(model, training.get(), precision, batches, 0, saveAfter, active);
             model.save(dir, NAME);
         }
         Segment resumed;
         try (Model model = ClassificationTask.mlp(NAME)) {
             model.load(dir, NAME);
-            resumed = train(model, training.get(), precision, batches, saveAfter, batches.length);
+            resumed =
+                    train(model, training.get(), precision, batches, saveAfter, batches.length, active);
         }
         int n = batches.length;
         assertEquals(whole.precisions().subList(saveAfter, n), resumed.precisions(), "precisions");
@@ -111,7 +139,7 @@ class CheckpointResumeTest {
         assertArrayEquals(whole.weights(), resumed.weights(), "final weights");
     }
 
-    private static Runs.Batch[] batches(Runs.Batch... batches) {
+    static Runs.Batch[] batches(Runs.Batch... batches) {
         return batches;
     }
 
@@ -162,43 +190,6 @@ class CheckpointResumeTest {
             // resumed with the default settings (growth 2 every 2000 steps): the checkpoint's win
             Segment resumed = train(model, sgd(), PrecisionConfig.of("16-mixed"), batches, 3, 6);
             assertEquals(List.of(4096f * 4, 4096f * 4, 4096f * 16), resumed.scales());
-        }
-    }
-
-    @Test
-    void breakerStateSurvivesASaveWhileDegraded() throws Exception {
-        PrecisionConfig precision =
-                PrecisionConfig.builder()
-                        .optPrecision("16-mixed")
-                        .optGradScaler(GradScalerConfig.builder().optInitScale(1024f).build())
-                        // SGD steps on 10^6-sized inputs would jump far without clipping
-                        .optGradientClipping(1.0, GradientClipping.Algorithm.NORM)
-                        .optCircuitBreaker(
-                                PrecisionBreakerConfig.builder()
-                                        .optSlidingWindowSize(4)
-                                        .optMinimumNumberOfSteps(4)
-                                        .optFailureRateThreshold(50f)
-                                        .optWaitSteps(3)
-                                        .optProbeSteps(2)
-                                        .build())
-                        .build();
-        List<Runs.Batch> all = new ArrayList<>();
-        all.addAll(Collections.nCopies(5, NORMAL));
-        all.addAll(Collections.nCopies(7, FP16_OVERFLOW));
-        all.addAll(Collections.nCopies(8, NORMAL));
-        Runs.Batch[] batches = all.toArray(new Runs.Batch[0]);
-        // the breaker opens at step 6; after step 8 training is in bf16-mixed, 2 of 3 wait steps done
-        assertResumeMatches(CheckpointResumeTest::sgd, precision, batches, 9);
-        try (Model model = ClassificationTask.mlp(NAME)) {
-            model.load(dir, NAME);
-            assertEquals("bf16-mixed", model.getProperty("precision.breaker.active"));
-            assertEquals("OPEN", model.getProperty("precision.breaker.16-mixed.state"));
-            assertEquals("2", model.getProperty("precision.breaker.16-mixed.open_steps"));
-            try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, sgd(), precision)) {
-                PrecisionBreakerPlugin plugin = (PrecisionBreakerPlugin) trainer.getPlugin();
-                assertEquals(Precision.BF16_MIXED, plugin.getActivePrecision());
-                assertEquals(CircuitBreaker.State.OPEN, plugin.getBreakerState(Precision.HALF_MIXED));
-            }
         }
     }
 

@@ -15,6 +15,19 @@ final class ChildJvm {
     private ChildJvm() {}
 
     static Result run(Class<?> main, String... args) throws IOException, InterruptedException {
+        return run(120, main, args);
+    }
+
+    /**
+     * Runs a main class in a fresh JVM, waiting at most a number of seconds.
+     *
+     * @param timeoutSeconds how long the child may run
+     * @param main the class
+     * @param args its arguments
+     * @return how it ended
+     */
+    static Result run(int timeoutSeconds, Class<?> main, String... args)
+            throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command =
                 new java.util.ArrayList<>(
@@ -25,7 +38,7 @@ final class ChildJvm {
         builder.environment().put("OPT_OUT_TRACKING", "true");
         Process process = builder.start();
         byte[] output = process.getInputStream().readAllBytes();
-        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new IllegalStateException("child JVM did not finish: " + main.getName());
         }

@@ -12,8 +12,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.SequentialBlock;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,15 +42,16 @@ class FallbackTest {
             assertTrue(path.contains("loss scaling: djl"), path); // no LibTorch kernels either
             assertTrue(path.contains("fallback from native autocast"), path);
             assertTrue(path.contains("forced by system property"), path);
-            Fixture.parameterTypes(block)
+            block.getParameters()
                     .forEach(
-                            (name, type) ->
+                            pair ->
                                     assertEquals(
-                                            Fixture.isNormParameter(name)
+                                            Fixture.isNormParameter(pair.getKey())
                                                     ? DataType.FLOAT32
                                                     : DataType.FLOAT16,
-                                            type,
-                                            name));
+                                            trainer.getWorkingParameter(pair.getValue())
+                                                    .getDataType(),
+                                            pair.getKey()));
             Metrics metrics = new Metrics();
             trainer.setMetrics(metrics);
             NDList batch = Fixture.regression(data, 1);

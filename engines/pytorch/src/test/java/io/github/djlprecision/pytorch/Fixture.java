@@ -24,9 +24,9 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -167,7 +167,14 @@ final class Fixture {
             NDArray x = inputs.duplicate();
             x.attach(scope);
             NDList current = plugin.convertInput(new NDList(x));
-            ParameterStore store = new ParameterStore(scope, false);
+            // the arrays the trainer's forward computes with (Apex O2: fp16 working copies)
+            ParameterStore store =
+                    new ParameterStore(scope, false) {
+                        @Override
+                        public NDArray getValue(Parameter p, Device device, boolean training) {
+                            return trainer.getWorkingParameter(p);
+                        }
+                    };
             try (ForwardContext ignored = plugin.forwardContext(CPU)) {
                 for (Block layer : block.getChildren().values()) {
                     current = layer.forward(store, current, false);

@@ -12,10 +12,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.plugins.MixedPrecisionPlugin;
-import io.github.djlprecision.scaling.GradScalerConfig;
+import io.github.djlprecision.plugins.MixedPrecision;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -150,7 +150,7 @@ class LossScalingTest {
             try (Model model = ClassificationTask.mlp("path");
                     PrecisionTrainer trainer =
                             PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), halfMixed(fused, 2000))) {
-                MixedPrecisionPlugin plugin = (MixedPrecisionPlugin) trainer.getPlugin();
+                MixedPrecision plugin = (MixedPrecision) trainer.getPlugin();
                 String kernels = fused ? "fused" : "djl";
                 assertEquals(kernels, plugin.getScaler().getKernelsName());
                 assertTrue(plugin.getPath().contains("loss scaling: " + kernels), plugin.getPath());

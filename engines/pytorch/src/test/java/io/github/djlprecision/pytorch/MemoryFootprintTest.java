@@ -10,9 +10,9 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
-import io.github.djlprecision.MemoryFootprint;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
+import io.github.djlprecision.training.MemoryFootprint;
+import io.github.djlprecision.training.PrecisionTrainer;
 import org.junit.jupiter.api.Test;
 
 class MemoryFootprintTest {
@@ -39,14 +39,14 @@ class MemoryFootprintTest {
         MemoryFootprint fp64 = measure(PrecisionConfig.of("64-true"), false);
         long p = fp32.getParameterBytes();
         assertEquals((8 * 32 + 32) + (32 * 32 + 32) + (32 * 2 + 2), p / 4);
-        assertEquals(0, fp32.getMasterWeightBytes());
+        assertEquals(0, fp32.getWorkingCopyBytes());
 
         assertEquals(p / 2, half.getParameterBytes());
-        assertEquals(0, half.getMasterWeightBytes());
-        // O2: fp16 weights plus fp32 masters
-        assertEquals(p / 2, o2.getParameterBytes());
-        assertEquals(p, o2.getMasterWeightBytes());
-        assertEquals(3 * p / 2, o2.getParameterBytes() + o2.getMasterWeightBytes());
+        assertEquals(0, half.getWorkingCopyBytes());
+        // O2: fp32 master weights as the parameters, plus fp16 working copies
+        assertEquals(p, o2.getParameterBytes());
+        assertEquals(p / 2, o2.getWorkingCopyBytes());
+        assertEquals(3 * p / 2, o2.getParameterBytes() + o2.getWorkingCopyBytes());
         assertEquals(2 * p, fp64.getParameterBytes());
 
         // Adam: two state arrays in the type of what it updates (fp32 masters under O2)
@@ -69,7 +69,7 @@ class MemoryFootprintTest {
     }
 
     @Test
-    void o2KeepsNormParametersInFloat32WithoutMasters() {
+    void o2KeepsNormParametersInFloat32WithoutWorkingCopies() {
         MemoryFootprint o2 = measure(ApexO2Test.o2(), true);
         long half = 0;
         long norm = 0;
@@ -86,7 +86,7 @@ class MemoryFootprintTest {
                 }
             }
         }
-        assertEquals(half / 2 + norm, o2.getParameterBytes());
-        assertEquals(half, o2.getMasterWeightBytes());
+        assertEquals(half + norm, o2.getParameterBytes());
+        assertEquals(half / 2, o2.getWorkingCopyBytes());
     }
 }

@@ -19,8 +19,8 @@ import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.util.ProgressBar;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 

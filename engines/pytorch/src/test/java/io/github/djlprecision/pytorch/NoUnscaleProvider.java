@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * A test provider for a path that unscales inside its optimizer and so cannot clip; chosen only
- * by name ({@code optPlugin("test-no-unscale")}), never by engine.
+ * by name ({@code optPluginName("test-no-unscale")}), never by engine.
  */
 public final class NoUnscaleProvider implements PrecisionPluginProvider {
 

@@ -17,9 +17,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
-import io.github.djlprecision.PrecisionBlock;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.WeightConversion;
+import io.github.djlprecision.inference.PrecisionBlock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,8 +103,9 @@ class PrecisionBlockTest {
             assertTrue(e.getMessage().contains("before wrapping"), e.getMessage());
         }
         try (Model model = initializedMlp()) {
-            // DJL cannot cast fp32 parameters to fp16
-            assertThrows(UnsupportedPrecisionException.class, () -> PrecisionBlock.wrap(model, PrecisionConfig.of("16-true")));
+            // fp32 parameters that may not be converted cannot run 16-true
+            PrecisionConfig never = PrecisionConfig.builder().optPrecision("16-true").optWeightConversion(WeightConversion.NEVER).build();
+            assertThrows(UnsupportedPrecisionException.class, () -> PrecisionBlock.wrap(model, never));
             PrecisionBlock.wrap(model, PrecisionConfig.of("16-mixed"));
             IllegalStateException twice =
                     assertThrows(IllegalStateException.class, () -> PrecisionBlock.wrap(model, PrecisionConfig.of("bf16-mixed")));

@@ -11,11 +11,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListenerAdapter;
-import io.github.djlprecision.LossScaleDiagnosis;
-import io.github.djlprecision.PrecisionListener;
-import io.github.djlprecision.PrecisionTrainer;
-import io.github.djlprecision.breaker.BreakerTransition;
 import io.github.djlprecision.spi.StepOutcome;
+import io.github.djlprecision.training.LossScaleDiagnosis;
+import io.github.djlprecision.training.PrecisionListener;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -102,22 +101,16 @@ final class Runs {
     }
 
     /** Records every precision event, and the skipped steps, in order. */
-    static final class Recorder extends TrainingListenerAdapter implements PrecisionListener {
+    static class Recorder extends TrainingListenerAdapter implements PrecisionListener {
 
-        final List<BreakerTransition> transitions = new ArrayList<>();
         final List<Long> skippedSteps = new ArrayList<>();
         final List<StepOutcome> skipped = new ArrayList<>();
         final List<LossScaleDiagnosis> diagnoses = new ArrayList<>();
 
         @Override
-        public void onStepSkipped(PrecisionTrainer trainer, long stepIndex, StepOutcome outcome) {
-            skippedSteps.add(stepIndex);
+        public void onStepSkipped(PrecisionTrainer trainer, StepOutcome outcome) {
+            skippedSteps.add(outcome.stepIndex());
             skipped.add(outcome);
-        }
-
-        @Override
-        public void onBreakerTransition(PrecisionTrainer trainer, BreakerTransition transition) {
-            transitions.add(transition);
         }
 
         @Override

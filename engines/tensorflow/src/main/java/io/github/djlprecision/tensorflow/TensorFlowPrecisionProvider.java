@@ -1,7 +1,6 @@
 package io.github.djlprecision.tensorflow;
 
 import io.github.djlprecision.Precision;
-import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
@@ -10,9 +9,10 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Serves every precision on DJL's TensorFlow engine, so that TensorFlow's own limits, not a
- * generic plugin, answer each request: inference builds a {@link TensorFlowPrecisionPlugin},
- * training is refused for every precision because DJL's TensorFlow engine is inference-only.
+ * Answers every precision on DJL's TensorFlow engine, so that TensorFlow's own reasons, not the
+ * engine-neutral {@code 32-true} provider, answer each request, and refuses them all: training
+ * because DJL's TensorFlow engine is inference-only, inference because TensorFlow takes its 16 bits
+ * from the options the model is loaded with ({@link TensorFlowPrecision}), not from plugin hooks.
  */
 public final class TensorFlowPrecisionProvider implements PrecisionPluginProvider {
 
@@ -40,28 +40,18 @@ public final class TensorFlowPrecisionProvider implements PrecisionPluginProvide
     }
 
     /**
-     * Returns 0, above the engine-neutral providers (below 0), so this provider answers for
-     * TensorFlow.
-     *
-     * @return 0
-     */
-    @Override
-    public int getPriority() {
-        return 0;
-    }
-
-    /**
-     * Builds the inference plugin, or refuses training before any work starts.
+     * Refuses every request with TensorFlow's reason, before any work starts: training because
+     * DJL's TensorFlow engine cannot train, a precision TensorFlow cannot run with the reason
+     * {@link TensorFlowPrecision} gives, and every other inference request because its 16 bits
+     * come from the options the model is loaded with, not from plugin hooks.
      *
      * @param request the engine, device, settings and purpose
-     * @return a {@link TensorFlowPrecisionPlugin}
-     * @throws UnsupportedPrecisionException for training, for an Apex level, for a declined native
-     *     path, and for what {@link TensorFlowPrecisionPlugin.Builder#build()} refuses
+     * @return never
+     * @throws UnsupportedPrecisionException always, naming what to use
      */
     @Override
     public PrecisionPlugin create(PluginRequest request) {
-        PrecisionConfig config = request.config();
-        Precision precision = config.getPrecision();
+        Precision precision = request.config().getPrecision();
         if (request.purpose() == PluginRequest.Purpose.TRAINING) {
             throw new UnsupportedPrecisionException(
                     "Cannot train in '"
@@ -70,24 +60,17 @@ public final class TensorFlowPrecisionProvider implements PrecisionPluginProvide
                             + " inference-only (TfModel.newTrainer, setBlock and"
                             + " newGradientCollector throw UnsupportedOperationException)."
                             + " Train with the PyTorch engine, or run this model for inference"
-                            + " with TensorFlowPrecisionPlugin.");
+                            + " with TensorFlowPrecision.");
         }
-        if (config.getAmpLevel().isPresent()) {
-            throw new UnsupportedPrecisionException(
-                    "amp_level "
-                            + config.getAmpLevel().get()
-                            + " is an Apex (PyTorch) recipe; TensorFlow has none. Drop amp_level.");
-        }
-        if (precision.isMixed() && !config.isNativeAutocast()) {
-            throw new UnsupportedPrecisionException(
-                    "Precision '"
-                            + precision
-                            + "' on TensorFlow has only TensorFlow's own graph rewrite, which"
-                            + " optNativeAutocast(false) declines. Allow it, or use '32-true'.");
-        }
-        return TensorFlowPrecisionPlugin.builder()
-                .optPrecision(precision)
-                .optDevice(request.device())
-                .build();
+        // a precision TensorFlow cannot run is refused with TensorFlow's own reason
+        TensorFlowPrecision.of(request.config(), request.device());
+        throw new UnsupportedPrecisionException(
+                "On the TensorFlow engine '"
+                        + precision
+                        + "' is chosen when the model loads, not by wrapping it: pass"
+                        + " TensorFlowPrecision.builder().optPrecision(\""
+                        + precision
+                        + "\").build().getLoadOptions() to Criteria.optOptions, then call its"
+                        + " verify(model).");
     }
 }

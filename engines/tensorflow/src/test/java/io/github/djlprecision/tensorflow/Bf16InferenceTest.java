@@ -29,8 +29,8 @@ class Bf16InferenceTest {
 
     @TempDir static Path tmp;
 
-    private static TensorFlowPrecisionPlugin fp32;
-    private static TensorFlowPrecisionPlugin bf16;
+    private static TensorFlowPrecision fp32;
+    private static TensorFlowPrecision bf16;
     private static Path dense;
     private static float[] fp32Out;
     private static float[] bf16Out;
@@ -39,8 +39,8 @@ class Bf16InferenceTest {
     @BeforeAll
     static void runBothPrecisions() throws Exception {
         // built first: bf16's build() must set TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
-        bf16 = TensorFlowPrecisionPlugin.builder().optPrecision("bf16-mixed").build();
-        fp32 = TensorFlowPrecisionPlugin.builder().optPrecision("32-true").build();
+        bf16 = TensorFlowPrecision.builder().optPrecision("bf16-mixed").build();
+        fp32 = TensorFlowPrecision.builder().optPrecision("32-true").build();
         dense = TinySavedModels.export(tmp.resolve("dense"), 1, TinySavedModels.Variant.PLAIN);
         try (NDManager manager = NDManager.newBaseManager("TensorFlow")) {
             NDArray x = TinySavedModels.input(manager);
@@ -59,7 +59,15 @@ class Bf16InferenceTest {
 
     @Test
     void buildSetsOneDnnSwitchInTheProcessEnvironment() {
-        assertEquals("1", ProcessEnvironment.get(TensorFlowPrecisionPlugin.ONEDNN_OPTS));
+        assertEquals("1", ProcessEnvironment.get(TensorFlowPrecision.ONEDNN_OPTS));
+    }
+
+    @Test
+    void buildQuietsTensorFlowsInfoLogUnlessTheEnvironmentChoseALevel() {
+        String atJvmStart = System.getenv(TensorFlowPrecision.LOG_LEVEL);
+        assertEquals(
+                atJvmStart == null ? "1" : atJvmStart,
+                ProcessEnvironment.get(TensorFlowPrecision.LOG_LEVEL));
     }
 
     @Test

@@ -22,10 +22,10 @@ public final class Bf16RewriteProbe {
      * @throws Exception if anything but the expected verification failure goes wrong
      */
     public static void main(String[] args) throws Exception {
-        TensorFlowPrecisionPlugin strict =
-                TensorFlowPrecisionPlugin.builder().optPrecision("bf16-mixed").build();
-        TensorFlowPrecisionPlugin lenient =
-                TensorFlowPrecisionPlugin.builder()
+        TensorFlowPrecision strict =
+                TensorFlowPrecision.builder().optPrecision("bf16-mixed").build();
+        TensorFlowPrecision lenient =
+                TensorFlowPrecision.builder()
                         .optPrecision("bf16-mixed")
                         .optFailWhenNotInEffect(false)
                         .build();

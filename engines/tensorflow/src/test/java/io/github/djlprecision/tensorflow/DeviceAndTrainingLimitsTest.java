@@ -13,22 +13,22 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.translate.NoopTranslator;
 import ai.djl.training.loss.Loss;
+import ai.djl.translate.NoopTranslator;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.PrecisionPlugins;
-import io.github.djlprecision.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.PluginRequest;
+import io.github.djlprecision.spi.PrecisionPlugins;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.tensorflow.proto.ConfigProto;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.tensorflow.proto.ConfigProto;
 
 /** What TensorFlow cannot do here is refused with its reason, never run somewhere else. */
 class DeviceAndTrainingLimitsTest {
@@ -49,7 +49,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecisionPlugin.builder().optDevice(Device.of("tpu", 0)).build());
+                        () -> TensorFlowPrecision.builder().optDevice(Device.of("tpu", 0)).build());
         assertTrue(e.getMessage().startsWith("TensorFlow has no device tpu(0) in this process"), e.getMessage());
         assertTrue(e.getMessage().contains("/device:CPU:0"), "names the devices found: " + e.getMessage());
         assertTrue(e.getMessage().contains("libtpu"), e.getMessage());
@@ -61,7 +61,7 @@ class DeviceAndTrainingLimitsTest {
                 assertThrows(
                         UnsupportedPrecisionException.class,
                         () ->
-                                TensorFlowPrecisionPlugin.builder()
+                                TensorFlowPrecision.builder()
                                         .optPrecision("bf16-mixed")
                                         .optDevice(Device.of("tpu", 0))
                                         .build());
@@ -75,7 +75,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecisionPlugin.builder().optDevice(Device.gpu(0)).build());
+                        () -> TensorFlowPrecision.builder().optDevice(Device.gpu(0)).build());
         assertTrue(e.getMessage().contains("no device gpu(0)"), e.getMessage());
         assertTrue(e.getMessage().contains("CUDA natives"), e.getMessage());
     }
@@ -96,7 +96,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecisionPlugin.builder().optPrecision("bf16-true").build());
+                        () -> TensorFlowPrecision.builder().optPrecision("bf16-true").build());
         assertEquals(1, e.getProblems().size(), e.getProblems().toString());
         assertTrue(e.getMessage().contains("'bf16-true' is not supported on TensorFlow"), e.getMessage());
         assertTrue(e.getMessage().contains("mixed precision only"), e.getMessage());
@@ -116,7 +116,7 @@ class DeviceAndTrainingLimitsTest {
     @Test
     void graphPinnedToATpuFailsToLoadInsteadOfRunningOnCpu() throws Exception {
         Path pinned = TinySavedModels.export(tmp.resolve("pinned"), 1, TinySavedModels.Variant.PINNED_TO_TPU);
-        TensorFlowPrecisionPlugin fp32 = TensorFlowPrecisionPlugin.builder().build();
+        TensorFlowPrecision fp32 = TensorFlowPrecision.builder().build();
         assertFalse(fp32.getConfigProto().getAllowSoftPlacement());
         Exception e = assertThrows(Exception.class, () -> TinySavedModels.load(pinned, fp32));
         assertTrue(causeChain(e).contains("explicitly assigned to /device:TPU:0"), causeChain(e));
@@ -127,7 +127,7 @@ class DeviceAndTrainingLimitsTest {
     void softPlacementWouldRunTheTpuGraphOnCpuSilently() throws Exception {
         Path pinned = TinySavedModels.export(tmp.resolve("pinned"), 1, TinySavedModels.Variant.PINNED_TO_TPU);
         ConfigProto soft =
-                TensorFlowPrecisionPlugin.builder().build().getConfigProto().toBuilder()
+                TensorFlowPrecision.builder().build().getConfigProto().toBuilder()
                         .setAllowSoftPlacement(true)
                         .build();
         try (Model model = Model.newInstance("pinned", Device.cpu(), "TensorFlow");
@@ -157,7 +157,7 @@ class DeviceAndTrainingLimitsTest {
     void trainingIsRefusedBeforeAnyWorkForEveryPrecision(Precision precision) throws Exception {
         Path dense = TinySavedModels.export(tmp.resolve("dense"), 1, TinySavedModels.Variant.PLAIN);
         try (ZooModel<NDList, NDList> model =
-                TinySavedModels.load(dense, TensorFlowPrecisionPlugin.builder().build())) {
+                TinySavedModels.load(dense, TensorFlowPrecision.builder().build())) {
             DefaultTrainingConfig config =
                     new DefaultTrainingConfig(Loss.l2Loss()).optDevices(new Device[] {Device.cpu()});
             PrecisionConfig precisionConfig = PrecisionConfig.builder().optPrecision(precision).build();
@@ -176,7 +176,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecisionPlugin.builder().optPrecision(precision).build());
+                        () -> TensorFlowPrecision.builder().optPrecision(precision).build());
         assertTrue(e.getMessage().contains(reason), e.getMessage());
     }
 

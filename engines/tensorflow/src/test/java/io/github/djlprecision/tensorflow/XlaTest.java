@@ -21,10 +21,10 @@ class XlaTest {
 
     @Test
     void xlaCompilesClustersAndKeepsFp32Results() throws Exception {
-        TensorFlowPrecisionPlugin xla = TensorFlowPrecisionPlugin.builder().optXla(true).build();
+        TensorFlowPrecision xla = TensorFlowPrecision.builder().optXla(true).build();
         assertTrue(
-                ProcessEnvironment.get(TensorFlowPrecisionPlugin.XLA_FLAGS)
-                        .contains(TensorFlowPrecisionPlugin.XLA_CPU_GLOBAL_JIT));
+                ProcessEnvironment.get(TensorFlowPrecision.XLA_FLAGS)
+                        .contains(TensorFlowPrecision.XLA_CPU_GLOBAL_JIT));
         Path twoLayers = TinySavedModels.export(tmp.resolve("mlp"), 2, TinySavedModels.Variant.PLAIN);
         try (ZooModel<NDList, NDList> model = TinySavedModels.load(twoLayers, xla);
                 Predictor<NDList, NDList> predictor = model.newPredictor();
@@ -58,7 +58,7 @@ class XlaTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecisionPlugin.builder().optPrecision("bf16-mixed").optXla(true).build());
+                        () -> TensorFlowPrecision.builder().optPrecision("bf16-mixed").optXla(true).build());
         assertTrue(e.getMessage().contains("XLA computes bfloat16 ops in float32"), e.getMessage());
     }
 }

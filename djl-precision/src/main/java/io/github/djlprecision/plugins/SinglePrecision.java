@@ -1,0 +1,21 @@
+package io.github.djlprecision.plugins;
+
+import io.github.djlprecision.Precision;
+import io.github.djlprecision.spi.PrecisionPlugin;
+
+/**
+ * {@code 32-true}: DJL's own fp32 training, with every hook left as it is (Lightning's base {@code
+ * Precision}).
+ */
+public final class SinglePrecision implements PrecisionPlugin {
+
+    @Override
+    public Precision getPrecision() {
+        return Precision.FLOAT_TRUE;
+    }
+
+    @Override
+    public String getPath() {
+        return "fp32";
+    }
+}

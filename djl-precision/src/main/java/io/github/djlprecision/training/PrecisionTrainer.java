@@ -1,0 +1,663 @@
+package io.github.djlprecision.training;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.metric.Dimension;
+import ai.djl.metric.Metrics;
+import ai.djl.metric.Unit;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.TrainingConfig;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.training.listener.TrainingListenerAdapter;
+import ai.djl.util.Pair;
+import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.spi.FusedOptimizer;
+import io.github.djlprecision.spi.PluginContext;
+import io.github.djlprecision.spi.PluginRequest;
+import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.spi.PrecisionPlugins;
+import io.github.djlprecision.spi.StepOutcome;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A DJL {@link Trainer} that trains in the precision a {@link PrecisionConfig} asks for. It is a
+ * plain {@code Trainer} to everything else, so {@code EasyTrain.fit}, listeners, evaluators and
+ * metrics work unchanged, on one device or on several (DJL's data-parallel training: {@code
+ * EasyTrain} splits each batch over the config's devices):
+ *
+ * <pre>{@code
+ * try (Trainer trainer = PrecisionTrainer.newTrainer(model, config, PrecisionConfig.of("16-mixed"))) {
+ *     trainer.initialize(inputShape);
+ *     EasyTrain.fit(trainer, epochs, trainSet, validateSet);
+ * }
+ * }</pre>
+ *
+ * <p>The trainer owns the order of every step; its {@link PrecisionPlugin} supplies the pieces
+ * (Lightning's precision plugin hooks). {@link #step()} runs, for every precision: the gradients of
+ * all devices summed on the first, the plugin's unscale-and-check, clipping, the optimizer's update
+ * through DJL's {@code ParameterStore} (or the plugin's fused optimizer) unless a gradient was inf
+ * or NaN, the copy of the updated values to every device, and the plugin's state update (e.g. the
+ * loss scale). A skipped step leaves weights and optimizer state bit-identical.
+ *
+ * <p>The plugin's state is written into the model's properties (prefix {@code precision.}) at the
+ * end of every epoch and of training, before any user listener runs, so DJL's {@code model.save}
+ * (and {@code CheckpointsTrainingListener}) keeps it, and a trainer made from the loaded model
+ * resumes with it; call {@link #writeCheckpointState()} before saving at any other time.
+ */
+public class PrecisionTrainer extends Trainer {
+
+    /** Metric: the loss scale after each step (only with loss scaling). */
+    public static final String METRIC_LOSS_SCALE = "precision_loss_scale";
+
+    /** Metric: 1 for a skipped step, 0 for an applied one. */
+    public static final String METRIC_SKIPPED_STEP = "precision_skipped_step";
+
+    /**
+     * Metric: 1 per step, with dimension {@code path} naming what runs ({@link
+     * PrecisionPlugin#getPath()}), so a fallback shows in every metrics report.
+     */
+    public static final String METRIC_PATH = "precision_path";
+
+    /** Values kept per metric in the metrics the trainer makes when the user set none. */
+    public static final int DEFAULT_METRICS_LIMIT = 10_000;
+
+    /** Steps whose outcomes a fused optimizer leaves on the device before they are read. */
+    static final int OUTCOME_READ_INTERVAL = 100;
+
+    private static final Logger logger = LoggerFactory.getLogger(PrecisionTrainer.class);
+
+    private final PrecisionPlugin plugin;
+    private final PrecisionConfig precisionConfig;
+    private final Device[] devices;
+    private final PrecisionParameterStore store;
+    private final PrecisionParameterServer server;
+    private final FusedOptimizer fused;
+    private final StepRecorder recorder;
+    private final LossScaleMonitor lossScaleMonitor;
+    private final OptimizerStep optimizerStep;
+    private long stepIndex;
+    private long skippedSteps;
+    private long epochSkipped;
+    private long epochSteps;
+    private StepOutcome lastOutcome;
+    private final Map<Device, NDArray> shares = new ConcurrentHashMap<>();
+    private List<Parameter> parameters;
+    private boolean closed;
+
+    private PrecisionTrainer(
+            Model model,
+            TrainingConfig userConfig,
+            PrecisionPlugin plugin,
+            PrecisionConfig precisionConfig,
+            TrainerState state,
+            OwnListener own) {
+        super(model, new PrecisionTrainingConfig(userConfig, own));
+        this.plugin = plugin;
+        this.precisionConfig = precisionConfig;
+        devices = getDevices();
+        stepIndex = state.steps();
+        skippedSteps = state.skipped();
+        if (getMetrics() == null) {
+            Metrics metrics = new Metrics();
+            metrics.setLimit(DEFAULT_METRICS_LIMIT);
+            setMetrics(metrics);
+        }
+        server = new PrecisionParameterServer(userConfig.getOptimizer());
+        store = new PrecisionParameterStore(getManager(), plugin, server, devices);
+        try {
+            plugin.onTrainerCreated(new Context());
+            fused = plugin.fuseOptimizer(userConfig.getOptimizer()).orElse(null);
+            recorder = new StepRecorder(getManager(), readScale());
+        } catch (RuntimeException e) {
+            // the trainer's sub-manager must not stay attached to the model's manager
+            getManager().close();
+            throw e;
+        }
+        own.trainer = this;
+        lossScaleMonitor =
+                new LossScaleMonitor(
+                        precisionConfig.getLowScaleDiagnosisSteps(),
+                        precisionConfig.getGradScaler().getMinScale());
+        optimizerStep = new OptimizerStep(plugin, store, server, fused, precisionConfig);
+    }
+
+    /**
+     * Makes a trainer for a model, the user's training config (read through, not copied) and a
+     * precision. Checks everything first, so that a refusal changes nothing and allocates
+     * nothing; then does what {@code Model.newTrainer} does: sets the config's initializers on the
+     * block and, for a model whose parameters already exist, unfreezes them.
+     *
+     * @param model the model, with its block set
+     * @param trainingConfig the user's training config; its devices (by default every GPU) are
+     *     the devices trained on
+     * @param precisionConfig the precision to train in
+     * @return the trainer
+     * @throws UnsupportedPrecisionException listing every reason this precision cannot train on
+     *     the model's engine and devices with these settings, naming what can
+     * @throws IllegalArgumentException if an argument is null, the training config names no
+     *     device or one twice, or the model's saved precision state is invalid
+     * @throws IllegalStateException if the model has no block
+     */
+    public static PrecisionTrainer newTrainer(
+            Model model, TrainingConfig trainingConfig, PrecisionConfig precisionConfig) {
+        if (model == null || trainingConfig == null || precisionConfig == null) {
+            throw new IllegalArgumentException(
+                    "model, trainingConfig and precisionConfig must not be null");
+        }
+        Block block = model.getBlock();
+        if (block == null) {
+            throw new IllegalStateException("You must set block before creating trainer");
+        }
+        Device[] devices = trainingConfig.getDevices();
+        if (devices == null || devices.length == 0) {
+            throw new IllegalArgumentException(
+                    "The training config names no device; set one or more with"
+                            + " DefaultTrainingConfig.optDevices(...).");
+        }
+        if (Arrays.stream(devices).distinct().count() != devices.length) {
+            throw new IllegalArgumentException(
+                    "The training config names a device twice: " + Arrays.toString(devices));
+        }
+        TrainerState state = TrainerState.read(model);
+        PrecisionPlugin plugin =
+                PrecisionPlugins.create(
+                        new PluginRequest(
+                                model.getNDManager().getEngine().getEngineName(),
+                                List.of(devices),
+                                precisionConfig,
+                                PluginRequest.Purpose.TRAINING,
+                                model));
+        try {
+            state = restore(plugin, state);
+        } catch (RuntimeException e) {
+            plugin.close();
+            throw e;
+        }
+        logger.info(
+                "Training in {} on {} via {}",
+                precisionConfig,
+                Arrays.toString(devices),
+                plugin.getPath());
+        if (block.isInitialized()) {
+            // PtModel.newTrainer unfreezes a loaded model so that it trains; running statistics stay
+            block.freezeParameters(
+                    false,
+                    p ->
+                            p.getType() != Parameter.Type.RUNNING_MEAN
+                                    && p.getType() != Parameter.Type.RUNNING_VAR);
+        }
+        for (Pair<Initializer, Predicate<Parameter>> pair : trainingConfig.getInitializers()) {
+            if (pair.getKey() != null && pair.getValue() != null) {
+                block.setInitializer(pair.getKey(), pair.getValue());
+            }
+        }
+        try {
+            return new PrecisionTrainer(
+                    model, trainingConfig, plugin, precisionConfig, state, new OwnListener());
+        } catch (RuntimeException e) {
+            plugin.close();
+            throw e;
+        }
+    }
+
+    /** Hands the plugin its saved state if the model was saved training in the same precision. */
+    private static TrainerState restore(PrecisionPlugin plugin, TrainerState state) {
+        if (state.precision() == null) {
+            return state;
+        }
+        if (!state.precision().equals(plugin.getPrecision().value())) {
+            logger.warn(
+                    "The model was saved training in {}; it now trains in {}: plugin state"
+                            + " not restored",
+                    state.precision(),
+                    plugin.getPrecision());
+            return state;
+        }
+        try {
+            plugin.loadStateDict(state.pluginState());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "The model's saved precision state is invalid: "
+                            + e.getMessage()
+                            + " Fix or remove the "
+                            + TrainerState.PREFIX
+                            + "* properties to start the precision state afresh.",
+                    e);
+        }
+        return state;
+    }
+
+    /**
+     * Creates the model's parameters in the plugin's precision on every training device, then
+     * lets the plugin convert the model.
+     *
+     * @param shapes the shapes of the inputs of one batch (the batch axis first), as DJL's {@code
+     *     Trainer.initialize}
+     * @throws UnsupportedPrecisionException if a parameter was created on another device than the
+     *     first training device
+     */
+    @Override
+    public void initialize(Shape... shapes) {
+        Model model = getModel();
+        plugin.beforeInitialize(model);
+        model.getBlock().initialize(model.getNDManager(), model.getDataType(), shapes);
+        for (Parameter parameter : parameters()) {
+            Device held = parameter.getArray().getDevice();
+            if (!held.equals(devices[0])) {
+                throw new UnsupportedPrecisionException(
+                        "Parameter "
+                                + parameter.getName()
+                                + " is on "
+                                + held
+                                + " but training runs on "
+                                + devices[0]
+                                + "; create the model on the first training device"
+                                + " (Model.newInstance(name, device)).");
+            }
+        }
+        plugin.convertModule(model);
+        for (Parameter parameter : parameters()) {
+            for (Device device : devices) {
+                store.getValue(parameter, device, true);
+            }
+        }
+    }
+
+    /**
+     * Runs a training forward pass in the precision: the plugin's {@code convertInput}, the block's
+     * forward inside its {@code forwardContext} (e.g. autocast), then {@code convertOutput}
+     * (Lightning's precision plugin hooks of the same names).
+     *
+     * @param input the batch's inputs, as the dataset gives them
+     * @return the outputs, in the type the loss should see (fp32 for the 16-bit recipes)
+     * @throws IllegalStateException before {@link #initialize}
+     */
+    @Override
+    public NDList forward(NDList input) {
+        return inPrecision(input, in -> getModel().getBlock().forward(store, in, true));
+    }
+
+    /**
+     * Runs a training forward pass that also sees the labels, as {@link #forward(NDList)} does.
+     *
+     * @param data the batch's inputs
+     * @param labels the batch's labels, handed to the block unconverted
+     * @return the outputs
+     * @throws IllegalStateException before {@link #initialize}
+     */
+    @Override
+    public NDList forward(NDList data, NDList labels) {
+        return inPrecision(data, in -> getModel().getBlock().forward(store, in, labels, null));
+    }
+
+    /**
+     * Runs an evaluation forward pass (not training, e.g. validation) with the same precision
+     * hooks as {@link #forward(NDList)}.
+     *
+     * @param input the batch's inputs
+     * @return the outputs
+     * @throws IllegalStateException before {@link #initialize}
+     */
+    @Override
+    public NDList evaluate(NDList input) {
+        return inPrecision(input, in -> getModel().getBlock().forward(store, in, false, null));
+    }
+
+    private NDList inPrecision(NDList input, UnaryOperator<NDList> forward) {
+        if (!getModel().getBlock().isInitialized()) {
+            throw new IllegalStateException(
+                    "Call trainer.initialize(inputShapes) before the first forward pass:"
+                            + " djl-precision creates the parameters in "
+                            + plugin.getPrecision()
+                            + "'s data type there.");
+        }
+        long begin = System.nanoTime();
+        NDList converted = plugin.convertInput(input);
+        Device device = converted.isEmpty() ? devices[0] : converted.head().getDevice();
+        NDList output;
+        try (ForwardContext ignored = plugin.forwardContext(device)) {
+            output = forward.apply(converted);
+        }
+        NDList result = plugin.convertOutput(output);
+        addMetric("forward", begin);
+        return result;
+    }
+
+    /**
+     * Returns DJL's gradient collector, whose {@code backward} first hands the loss to the
+     * plugin's {@code preBackward} (e.g. multiplies it by the loss scale, as torch's {@code
+     * GradScaler.scale}) and, with several devices, divides each device's loss by their number:
+     * the step sums the devices' gradients, so they then average, as PyTorch's
+     * DistributedDataParallel averages them, and the same settings train the same on one device or
+     * on several. (DJL's own {@code LocalParameterServer} sums them, so its effective learning rate
+     * grows with the number of devices.)
+     *
+     * @return the collector; close it as DJL's
+     */
+    @Override
+    public GradientCollector newGradientCollector() {
+        GradientCollector collector = super.newGradientCollector();
+        return new GradientCollector() {
+            @Override
+            public void backward(NDArray target) {
+                NDArray prepared = plugin.preBackward(target);
+                if (devices.length > 1) {
+                    NDArray averaged = prepared.mul(deviceShare(prepared));
+                    if (prepared != target) {
+                        prepared.close();
+                    }
+                    prepared = averaged;
+                }
+                collector.backward(prepared);
+                if (prepared != target) {
+                    prepared.close();
+                }
+            }
+
+            @Override
+            public void zeroGradients() {
+                collector.zeroGradients();
+            }
+
+            @Override
+            public void close() {
+                collector.close();
+            }
+        };
+    }
+
+    /**
+     * Runs one optimizer step for every precision in the same order (see the class comment) and
+     * records its outcome: the {@link #METRIC_LOSS_SCALE}, {@link #METRIC_SKIPPED_STEP} and
+     * {@link #METRIC_PATH} metrics, and {@link PrecisionListener#onStepSkipped} for a skipped
+     * step. With a fused optimizer nothing is read from the device here: outcomes are read every
+     * {@value #OUTCOME_READ_INTERVAL} steps, at the end of every epoch and whenever one of this
+     * trainer's getters needs them.
+     */
+    @Override
+    public void step() {
+        long begin = System.nanoTime();
+        OptimizerStep.Result result = optimizerStep.run(trainable(), stepIndex);
+        recorder.add(stepIndex, result.foundInf(), result.nonFinite(), result.lossScale());
+        result.close();
+        stepIndex++;
+        if (fused == null || recorder.size() >= OUTCOME_READ_INTERVAL) {
+            resolveOutcomes();
+        }
+        addMetric("step", begin);
+    }
+
+    /** 1 / the number of devices, as a scalar on a loss's device, made once per device. */
+    private NDArray deviceShare(NDArray loss) {
+        return shares.computeIfAbsent(
+                loss.getDevice(),
+                device -> {
+                    NDArray share =
+                            getManager()
+                                    .create(1.0 / devices.length)
+                                    .toDevice(device, false)
+                                    .toType(loss.getDataType(), false);
+                    share.attach(getManager());
+                    return share;
+                });
+    }
+
+    /** Reads the outcomes still on the device and reports them. */
+    private void resolveOutcomes() {
+        for (StepOutcome outcome : recorder.resolve()) {
+            lastOutcome = outcome;
+            epochSteps++;
+            if (!outcome.applied()) {
+                skippedSteps++;
+                epochSkipped++;
+                logger.debug("Step {} skipped: {}", outcome.stepIndex(), outcome.skipReason());
+                notifyPrecisionListeners(l -> l.onStepSkipped(this, outcome));
+            }
+            Metrics metrics = getMetrics();
+            if (metrics != null) {
+                metrics.addMetric(METRIC_SKIPPED_STEP, outcome.applied() ? 0 : 1);
+                metrics.addMetric(
+                        METRIC_PATH, 1, Unit.COUNT, new Dimension("path", plugin.getPath()));
+                if (!Float.isNaN(outcome.lossScale())) {
+                    metrics.addMetric(METRIC_LOSS_SCALE, outcome.lossScale());
+                }
+            }
+            lossScaleMonitor
+                    .observe(outcome)
+                    .ifPresent(
+                            diagnosis -> {
+                                logger.warn(diagnosis.message());
+                                notifyPrecisionListeners(l -> l.onLowLossScale(this, diagnosis));
+                            });
+        }
+    }
+
+    private void notifyPrecisionListeners(Consumer<PrecisionListener> action) {
+        notifyListeners(
+                listener -> {
+                    if (listener instanceof PrecisionListener) {
+                        action.accept((PrecisionListener) listener);
+                    }
+                });
+    }
+
+    /**
+     * Writes the precision state (the plugin's {@code stateDict()}, the step counts) into the
+     * model's properties, so that the next {@code model.save} keeps it. The trainer does this by
+     * itself at the end of every epoch and of training, before any user listener; call it before
+     * a {@code model.save} at any other time.
+     */
+    public void writeCheckpointState() {
+        resolveOutcomes();
+        new TrainerState(plugin.getPrecision().value(), stepIndex, skippedSteps, plugin.stateDict())
+                .write(getModel());
+    }
+
+    private void onEpochEnd() {
+        resolveOutcomes();
+        if (epochSkipped > 0 || lastOutcome != null && !Float.isNaN(lastOutcome.lossScale())) {
+            logger.info(
+                    "{}: {} of {} steps this epoch skipped (inf or NaN gradients){}",
+                    plugin.getPrecision(),
+                    epochSkipped,
+                    epochSteps,
+                    lastOutcome == null || Float.isNaN(lastOutcome.lossScale())
+                            ? ""
+                            : ", loss scale " + lastOutcome.lossScale());
+        }
+        epochSkipped = 0;
+        epochSteps = 0;
+        writeCheckpointState();
+    }
+
+    /** The model's parameters, collected once: walking the block tree every step costs more. */
+    private List<Parameter> parameters() {
+        if (parameters == null) {
+            parameters = List.copyOf(getModel().getBlock().getParameters().values());
+        }
+        return parameters;
+    }
+
+    /** The parameters that require a gradient now (freezing may change between steps). */
+    private List<Parameter> trainable() {
+        List<Parameter> trainable = new ArrayList<>();
+        for (Parameter parameter : parameters()) {
+            if (parameter.requiresGradient()) {
+                trainable.add(parameter);
+            }
+        }
+        return trainable;
+    }
+
+    private float readScale() {
+        return plugin.getLossScale().map(NDArray::getFloat).orElse(Float.NaN);
+    }
+
+    /**
+     * Returns the array the forward pass computes with for a parameter on the first device: the
+     * parameter's own array, or the plugin's working copy of it (Apex O2's fp16 copy of an fp32
+     * master weight). Its gradient is the one backward writes.
+     *
+     * @param parameter a parameter of the model
+     * @return the array, owned by the trainer
+     * @throws IllegalStateException before {@link #initialize}
+     */
+    public NDArray getWorkingParameter(Parameter parameter) {
+        PrecisionParameterStore.Entry entry = store.entry(parameter.getId());
+        if (entry == null) {
+            throw new IllegalStateException(
+                    "Parameter "
+                            + parameter.getName()
+                            + " has no working copy: call trainer.initialize(...) first.");
+        }
+        return entry.computed(0);
+    }
+
+    /**
+     * Returns the trainer's parameter store: DJL's, which keeps a copy of every parameter on every
+     * training device, with the plugin's working copies for the forward pass.
+     *
+     * @return the store the trainer's forward passes use
+     */
+    public ParameterStore getParameterStore() {
+        return store;
+    }
+
+    /**
+     * Returns the plugin in use.
+     *
+     * @return the plugin
+     */
+    public PrecisionPlugin getPlugin() {
+        return plugin;
+    }
+
+    /**
+     * Returns the precision settings this trainer was made with.
+     *
+     * @return the settings
+     */
+    public PrecisionConfig getPrecisionConfig() {
+        return precisionConfig;
+    }
+
+    /**
+     * Returns how many steps this trainer has run, skipped ones included (restored from a
+     * checkpoint when the model carries one).
+     *
+     * @return the number of steps
+     */
+    public long getStepCount() {
+        return stepIndex;
+    }
+
+    /**
+     * Returns how many steps skipped their update; reads pending outcomes from the device.
+     *
+     * @return the number of skipped steps
+     */
+    public long getSkippedSteps() {
+        resolveOutcomes();
+        return skippedSteps;
+    }
+
+    /**
+     * Returns what the last step did; reads pending outcomes from the device.
+     *
+     * @return the last outcome, or empty before the first step
+     */
+    public Optional<StepOutcome> getLastOutcome() {
+        resolveOutcomes();
+        return Optional.ofNullable(lastOutcome);
+    }
+
+    /** Closes the trainer and its plugin; a second call does nothing. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            super.close();
+        } finally {
+            try {
+                store.sync();
+                recorder.close();
+                if (fused != null) {
+                    fused.close();
+                }
+            } finally {
+                plugin.close();
+            }
+        }
+    }
+
+    /** The trainer's own listener, first in the list: resolves outcomes, writes state. */
+    private static final class OwnListener extends TrainingListenerAdapter {
+
+        private PrecisionTrainer trainer;
+
+        @Override
+        public void onEpoch(Trainer ignored) {
+            trainer.onEpochEnd();
+        }
+
+        @Override
+        public void onTrainingEnd(Trainer ignored) {
+            // null while a failed constructor closes what it made
+            if (trainer != null && trainer.recorder != null) {
+                trainer.writeCheckpointState();
+            }
+        }
+    }
+
+    /** What the plugin may use of this trainer. */
+    private final class Context implements PluginContext {
+
+        @Override
+        public NDManager getManager() {
+            return PrecisionTrainer.this.getManager();
+        }
+
+        @Override
+        public Metrics getMetrics() {
+            return PrecisionTrainer.this.getMetrics();
+        }
+
+        @Override
+        public long getStepCount() {
+            return stepIndex;
+        }
+
+        @Override
+        public <T> void notifyListeners(Class<T> type, Consumer<? super T> action) {
+            PrecisionTrainer.this.notifyListeners(
+                    listener -> {
+                        if (type.isInstance(listener)) {
+                            action.accept(type.cast(listener));
+                        }
+                    });
+        }
+    }
+}

@@ -1,0 +1,530 @@
+package io.github.djlprecision.tensorflow;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.tensorflow.engine.javacpp.JavacppUtils;
+import io.github.djlprecision.Precision;
+import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.UnsupportedPrecisionException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.proto.RewriterConfig;
+
+/**
+ * Runs a DJL TensorFlow model (a SavedModel behind a {@code Predictor}) in a 16-bit or mixed
+ * precision through TensorFlow's own graph rewrites, and checks afterwards that it really does.
+ * DJL's TensorFlow NDArrays cannot hold 16-bit types, so all 16-bit work happens inside the
+ * TensorFlow graph; inputs and outputs stay float32.
+ *
+ * <pre>{@code
+ * TensorFlowPrecision precision = TensorFlowPrecision.builder()
+ *         .optPrecision("bf16-mixed")
+ *         .build();                                   // before the TensorFlow engine loads
+ * Criteria<NDList, NDList> criteria = Criteria.builder()
+ *         .setTypes(NDList.class, NDList.class)
+ *         .optModelPath(savedModelDir)
+ *         .optEngine("TensorFlow")
+ *         .optOptions(precision.getLoadOptions())
+ *         .build();
+ * try (ZooModel<NDList, NDList> model = criteria.loadModel()) {
+ *     TensorFlowPrecisionReport report = precision.verify(model); // throws if not in effect
+ * }
+ * }</pre>
+ *
+ * <p>What each precision does here:
+ *
+ * <ul>
+ *   <li>{@code bf16-mixed} (CPU): grappler's {@code auto_mixed_precision_onednn_bfloat16}
+ *       rewrite, which needs oneDNN ({@code TF_ENABLE_ONEDNN_OPTS=1}, set by {@link
+ *       Builder#build()} when unset).
+ *   <li>{@code 16-mixed} (GPU only): grappler's {@code auto_mixed_precision} rewrite.
+ *   <li>{@code 32-true}: no rewrite; {@link #verify} confirms no op runs in 16 bits.
+ *   <li>{@code bf16-true}, {@code 16-true}, {@code 64-true}: refused. TensorFlow's rewrites are
+ *       mixed precision only (variables and sensitive ops stay float32), and there is none to
+ *       float64.
+ * </ul>
+ *
+ * <p>XLA JIT ({@link Builder#optXla}, on by default on a TPU) sets the session's {@code
+ * global_jit_level} and, on CPU, {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit}. Soft placement is
+ * always off, so a graph pinned to a device TensorFlow lacks fails instead of running on CPU.
+ *
+ * <p>TensorFlow's native log shows warnings and errors only: {@link Builder#build()} sets {@code
+ * TF_CPP_MIN_LOG_LEVEL=1} when the environment has no value. Set it to {@code 0} before starting
+ * Java to see TensorFlow's INFO lines too, e.g. grappler's "Converted N/M nodes to bfloat16".
+ *
+ * <p>It is not a {@code PrecisionPlugin}: DJL's TensorFlow engine cannot train, and on inference
+ * every 16-bit step happens inside TensorFlow, chosen by the options the model is loaded with, so
+ * none of the plugin hooks would run. {@code PrecisionTrainer} refuses TensorFlow with that reason.
+ */
+public final class TensorFlowPrecision {
+
+    /** The process variable that switches TensorFlow's oneDNN code, and its bf16 rewrite, on. */
+    public static final String ONEDNN_OPTS = "TF_ENABLE_ONEDNN_OPTS";
+
+    /** The process variable TensorFlow reads its XLA flags from. */
+    public static final String XLA_FLAGS = "TF_XLA_FLAGS";
+
+    /** The XLA flag that lets {@code global_jit_level} compile clusters on CPU. */
+    public static final String XLA_CPU_GLOBAL_JIT = "--tf_xla_cpu_global_jit";
+
+    /**
+     * The process variable TensorFlow's native log reads its threshold from: 0 INFO, 1 WARNING, 2
+     * ERROR, 3 FATAL.
+     */
+    public static final String LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL";
+
+    private static final Logger logger = LoggerFactory.getLogger(TensorFlowPrecision.class);
+
+    /** Warnings about the process environment already logged: it is the same for every plugin. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    /**
+     * DJL's default session config, read once per process: it asks CUDA for the GPU count, which
+     * logs a warning each time where a CUDA runtime has no usable driver.
+     */
+    private static volatile ConfigProto djlSessionConfig;
+
+    private final Precision precision;
+    private final Device device;
+    private final boolean xla;
+    private final boolean failWhenNotInEffect;
+    private final ConfigProto configProto;
+    private volatile TensorFlowPrecisionReport lastReport;
+
+    private TensorFlowPrecision(Builder builder, boolean xla) {
+        precision = builder.precision;
+        device = builder.device;
+        this.xla = xla;
+        failWhenNotInEffect = builder.failWhenNotInEffect;
+        configProto = sessionConfig();
+    }
+
+    /**
+     * Returns a builder; its precision is {@code 32-true} and its device the CPU until set.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the options for a {@link PrecisionConfig}'s precision on a device, checking first
+     * what TensorFlow cannot do of its settings: an Apex level (a PyTorch recipe), and a mixed
+     * precision with native autocast declined (TensorFlow's graph rewrite is its only path).
+     *
+     * @param config the precision settings
+     * @param device the device the model runs on
+     * @return the options; built before anything loads the TensorFlow engine
+     * @throws UnsupportedPrecisionException listing every reason the settings cannot run
+     */
+    public static TensorFlowPrecision of(PrecisionConfig config, Device device) {
+        Precision precision = config.getPrecision();
+        if (config.getAmpLevel().isPresent()) {
+            throw new UnsupportedPrecisionException(
+                    "amp_level "
+                            + config.getAmpLevel().get()
+                            + " is an Apex (PyTorch) recipe; TensorFlow has none. Drop amp_level.");
+        }
+        if (precision.isMixed() && !config.isNativeAutocast()) {
+            throw new UnsupportedPrecisionException(
+                    "Precision '"
+                            + precision
+                            + "' on TensorFlow has only TensorFlow's own graph rewrite, which"
+                            + " optNativeAutocast(false) declines. Allow it, or use '32-true'.");
+        }
+        return builder().optPrecision(precision).optDevice(device).build();
+    }
+
+    private ConfigProto sessionConfig() {
+        RewriterConfig.Builder rewrites = RewriterConfig.newBuilder();
+        if (precision.isBfloat16()) {
+            rewrites.setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
+        } else if (precision == Precision.HALF_MIXED) {
+            rewrites.setAutoMixedPrecision(RewriterConfig.Toggle.ON);
+        }
+        GraphOptions.Builder graph = GraphOptions.newBuilder();
+        if (xla) {
+            graph.setOptimizerOptions(
+                    OptimizerOptions.newBuilder()
+                            .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1));
+            // grappler's remapper fuses MatMul+BiasAdd+Relu into kernels XLA cannot compile,
+            // which leaves nothing for XLA to cluster (seen on CPU with oneDNN)
+            rewrites.setRemapping(RewriterConfig.Toggle.OFF);
+        }
+        graph.setRewriteOptions(rewrites);
+        // DJL's default keeps its thread settings and visible GPUs; it turns soft placement on
+        // with GPUs, which would run a graph pinned to a missing device silently on CPU
+        return djlSessionConfig().toBuilder()
+                .setGraphOptions(graph)
+                .setAllowSoftPlacement(false)
+                .build();
+    }
+
+    private static ConfigProto djlSessionConfig() {
+        ConfigProto config = djlSessionConfig;
+        if (config == null) {
+            config = JavacppUtils.getSessionConfig();
+            djlSessionConfig = config;
+        }
+        return config;
+    }
+
+    /**
+     * Returns the precision these options run.
+     *
+     * @return the precision
+     */
+    public Precision getPrecision() {
+        return precision;
+    }
+
+    /**
+     * Returns what runs: after a {@link #verify} the path it found in effect, before that what is
+     * configured, marked as not verified.
+     *
+     * @return the path
+     */
+    public String getPath() {
+        TensorFlowPrecisionReport report = lastReport;
+        if (report != null) {
+            return "tensorflow " + report.getPath();
+        }
+        String rewrite =
+                precision.isBfloat16()
+                        ? "auto_mixed_precision_onednn_bfloat16"
+                        : precision == Precision.HALF_MIXED ? "auto_mixed_precision" : "no rewrite";
+        return "tensorflow "
+                + rewrite
+                + (xla ? " + XLA JIT" : "")
+                + " on "
+                + device
+                + " (configured, not verified: call verify)";
+    }
+
+    /**
+     * Returns the device the model must run on.
+     *
+     * @return the device
+     */
+    public Device getDevice() {
+        return device;
+    }
+
+    /**
+     * Returns whether XLA JIT is configured.
+     *
+     * @return true if the session compiles XLA clusters
+     */
+    public boolean isXla() {
+        return xla;
+    }
+
+    /**
+     * Returns the session configuration a model must be loaded with.
+     *
+     * @return the configuration
+     */
+    public ConfigProto getConfigProto() {
+        return configProto;
+    }
+
+    /**
+     * Returns the options to load a model with: pass them to {@code Criteria.Builder.optOptions}
+     * or {@code Model.load(path, prefix, options)}. DJL's TensorFlow engine reads {@code
+     * ConfigProto} as base64 of the serialized proto.
+     *
+     * @return the load options
+     */
+    public Map<String, String> getLoadOptions() {
+        return Map.of("ConfigProto", Base64.getEncoder().encodeToString(configProto.toByteArray()));
+    }
+
+    /**
+     * Runs the model once on zeros of its signature's shapes (unknown dimensions as 1) and checks
+     * that the precision, device and XLA setting are in effect; see {@link #verify(Model, NDList)}.
+     *
+     * @param model a model loaded with {@link #getLoadOptions()}
+     * @return what is in effect
+     * @throws PrecisionNotInEffectException if not as requested and failing is on (the default)
+     */
+    public TensorFlowPrecisionReport verify(Model model) {
+        return verify(model, null);
+    }
+
+    /**
+     * Runs the model once on a probe input, with the same feeds and fetches as DJL's predictor,
+     * and reads the graphs TensorFlow really executed: which compute ops run in which data type,
+     * on which device, and how many XLA clusters ran. Rewrites do not depend on input values, so
+     * any input of the right shapes and types will do.
+     *
+     * @param model a model loaded with {@link #getLoadOptions()}
+     * @param probe the model's inputs, in DJL's order; null for zeros
+     * @return what is in effect
+     * @throws PrecisionNotInEffectException if not as requested and failing is on (the default);
+     *     with failing off the problems are logged as a warning instead
+     */
+    public TensorFlowPrecisionReport verify(Model model, NDList probe) {
+        TensorFlowPrecisionReport report =
+                TensorFlowPrecisionReport.of(
+                        SessionProbe.run(model, probe), precision, device, xla, environmentHint());
+        lastReport = report;
+        if (!report.isAsRequested()) {
+            if (failWhenNotInEffect) {
+                throw new PrecisionNotInEffectException(report);
+            }
+            logger.warn("{}: {}", model.getName(), report);
+        }
+        return report;
+    }
+
+    private String environmentHint() {
+        List<String> hints = new ArrayList<>();
+        if (precision.isBfloat16()) {
+            hints.add(ONEDNN_OPTS + "=" + ProcessEnvironment.get(ONEDNN_OPTS));
+        }
+        if (xla) {
+            hints.add(XLA_FLAGS + "=" + ProcessEnvironment.get(XLA_FLAGS));
+        }
+        return hints.isEmpty() ? "" : "(process environment: " + String.join(", ", hints) + ")";
+    }
+
+    /** Builds {@link TensorFlowPrecision}. */
+    public static final class Builder {
+
+        private Precision precision = Precision.FLOAT_TRUE;
+        private Device device = Device.cpu();
+        private Boolean xla;
+        private boolean failWhenNotInEffect = true;
+
+        Builder() {}
+
+        /**
+         * Sets the precision from its Lightning value.
+         *
+         * @param precision e.g. {@code "bf16-mixed"}
+         * @return this builder
+         * @throws IllegalArgumentException for an unknown value
+         */
+        public Builder optPrecision(String precision) {
+            this.precision = Precision.parse(precision);
+            return this;
+        }
+
+        /**
+         * Sets the precision.
+         *
+         * @param precision the precision
+         * @return this builder
+         * @throws IllegalArgumentException if it is null
+         */
+        public Builder optPrecision(Precision precision) {
+            if (precision == null) {
+                throw new IllegalArgumentException("Precision must not be null.");
+            }
+            this.precision = precision;
+            return this;
+        }
+
+        /**
+         * Sets the device the model must run on (default CPU). It must be one TensorFlow lists:
+         * {@link #build()} refuses a device it does not have rather than let TensorFlow fall back
+         * to the CPU.
+         *
+         * @param device e.g. {@code Device.cpu()}, {@code Device.gpu(0)}, {@code Device.of("tpu",
+         *     0)}
+         * @return this builder
+         * @throws IllegalArgumentException if it is null
+         */
+        public Builder optDevice(Device device) {
+            if (device == null) {
+                throw new IllegalArgumentException("Device must not be null.");
+            }
+            this.device = device;
+            return this;
+        }
+
+        /**
+         * Switches XLA JIT compilation on or off; by default it is on for a TPU only.
+         *
+         * @param xla true to compile clusters of the graph with XLA
+         * @return this builder
+         */
+        public Builder optXla(boolean xla) {
+            this.xla = xla;
+            return this;
+        }
+
+        /**
+         * Sets whether {@link TensorFlowPrecision#verify} throws when the request is not in
+         * effect (default true) or only logs a warning and returns the report.
+         *
+         * @param fail false to warn instead of throwing
+         * @return this builder
+         */
+        public Builder optFailWhenNotInEffect(boolean fail) {
+            this.failWhenNotInEffect = fail;
+            return this;
+        }
+
+        /**
+         * Checks the request, prepares the process environment TensorFlow reads at load time, and
+         * for a GPU or TPU checks that TensorFlow has the device (which loads the engine). Call it
+         * before anything loads the TensorFlow engine.
+         *
+         * @return the plugin
+         * @throws UnsupportedPrecisionException listing every reason the request cannot run
+         */
+        public TensorFlowPrecision build() {
+            String type = TensorFlowDevices.typeOf(device);
+            boolean useXla = xla != null ? xla : "TPU".equals(type);
+            List<String> problems = requestProblems(type, useXla);
+            if (problems.isEmpty()) {
+                prepareEnvironment(type, useXla);
+            }
+            if (!"CPU".equals(type) && !TensorFlowDevices.has(device)) {
+                problems.add(0, missingDevice(type));
+            }
+            if (!problems.isEmpty()) {
+                throw new UnsupportedPrecisionException(problems);
+            }
+            return new TensorFlowPrecision(this, useXla);
+        }
+
+        private List<String> requestProblems(String type, boolean useXla) {
+            List<String> problems = new ArrayList<>();
+            switch (precision) {
+                case DOUBLE_TRUE:
+                    problems.add(
+                            "Precision '64-true' is not supported on TensorFlow: a SavedModel"
+                                    + " keeps the data types it was exported with and TensorFlow"
+                                    + " has no rewrite to float64. Export the model in float64,"
+                                    + " or use 32-true.");
+                    break;
+                case HALF_TRUE:
+                    problems.add(
+                            "Precision '16-true' is not supported on TensorFlow: its rewrites"
+                                    + " keep parameters and numerically sensitive ops in float32."
+                                    + " Use '16-mixed' on a GPU or 'bf16-mixed' on a CPU.");
+                    break;
+                case HALF_MIXED:
+                    if (!"GPU".equals(type)) {
+                        problems.add(
+                                "Precision '16-mixed' needs a GPU on TensorFlow, not "
+                                        + device
+                                        + ": its float16 rewrite (auto_mixed_precision) runs on"
+                                        + " GPUs only, and the CPU variant"
+                                        + " (auto_mixed_precision_cpu) only rounds through"
+                                        + " float16 while MatMul stays float32. Use 'bf16-mixed'"
+                                        + " on a CPU.");
+                    }
+                    break;
+                case BF16_TRUE:
+                    // refused up front: the rewrite cannot deliver it, so verify() could only
+                    // ever report bf16-mixed after the model had loaded
+                    problems.add(
+                            "Precision 'bf16-true' is not supported on TensorFlow: its bfloat16"
+                                    + " rewrite (auto_mixed_precision_onednn_bfloat16) is mixed"
+                                    + " precision only, keeping variables and numerically"
+                                    + " sensitive ops (e.g. Relu) in float32, so no model runs"
+                                    + " entirely in bfloat16. Use 'bf16-mixed'.");
+                    break;
+                case BF16_MIXED:
+                    if (!"CPU".equals(type)) {
+                        problems.add(
+                                "Precision 'bf16-mixed' runs on CPU only on TensorFlow, not "
+                                        + device
+                                        + ": its bfloat16 rewrite"
+                                        + " (auto_mixed_precision_onednn_bfloat16) converts"
+                                        + " oneDNN CPU ops. Use 'bf16-mixed' on Device.cpu(),"
+                                        + " '16-mixed' on a GPU, or '32-true'.");
+                    } else if (useXla) {
+                        problems.add(
+                                "Precision 'bf16-mixed' cannot be combined with XLA on CPU: XLA computes"
+                                        + " bfloat16 ops in float32, so outputs are not"
+                                        + " bfloat16-rounded and bf16 would not be in effect."
+                                        + " Use bf16 without XLA, or XLA with '32-true'.");
+                    }
+                    break;
+                default:
+                    break;
+            }
+            return problems;
+        }
+
+        private String missingDevice(String type) {
+            String message =
+                    "TensorFlow has no device "
+                            + device
+                            + " in this process; it lists "
+                            + TensorFlowDevices.list()
+                            + ". Refusing rather than running on another device.";
+            if ("TPU".equals(type)) {
+                message +=
+                        " A TPU needs a TPU host and TensorFlow natives built with TPU support"
+                                + " (libtpu); tensorflow-core-native is CPU-only. Use"
+                                + " Device.cpu() here.";
+            } else if ("GPU".equals(type)) {
+                message +=
+                        " A GPU needs CUDA natives (e.g. ai.djl.tensorflow:tensorflow-native-cu121"
+                                + " on a CUDA host); tensorflow-core-native is CPU-only.";
+            }
+            return message;
+        }
+
+        private void prepareEnvironment(String type, boolean useXla) {
+            boolean loaded = ProcessEnvironment.isTensorFlowLoaded();
+            if (ProcessEnvironment.get(LOG_LEVEL) == null) {
+                // TensorFlow's INFO lines (CPU features, SavedModel loading, grappler) fill a
+                // console; warnings and errors still show
+                ProcessEnvironment.set(LOG_LEVEL, "1");
+            }
+            if (precision.isBfloat16()) {
+                String onednn = ProcessEnvironment.get(ONEDNN_OPTS);
+                if (onednn == null) {
+                    ProcessEnvironment.set(ONEDNN_OPTS, "1");
+                    warnIfLoaded(loaded, ONEDNN_OPTS + "=1");
+                } else if (!"1".equals(onednn)
+                        && !"true".equalsIgnoreCase(onednn)
+                        && WARNED.add(ONEDNN_OPTS + "=" + onednn)) {
+                    // a value the user set is theirs; verify() will report the outcome
+                    logger.warn(
+                            "{}={} in the environment switches oneDNN, and with it TensorFlow's"
+                                    + " bfloat16 rewrite, off: {} will not be in effect. Left as"
+                                    + " set.",
+                            ONEDNN_OPTS,
+                            onednn,
+                            precision);
+                }
+            }
+            if (useXla && "CPU".equals(type)) {
+                String flags = ProcessEnvironment.get(XLA_FLAGS);
+                if (flags == null || !flags.contains(XLA_CPU_GLOBAL_JIT)) {
+                    String value = flags == null ? XLA_CPU_GLOBAL_JIT : flags + " " + XLA_CPU_GLOBAL_JIT;
+                    ProcessEnvironment.set(XLA_FLAGS, value);
+                    warnIfLoaded(loaded, XLA_FLAGS + "=" + value);
+                }
+            }
+        }
+
+        private static void warnIfLoaded(boolean loaded, String setting) {
+            if (loaded && WARNED.add(setting)) {
+                logger.warn(
+                        "Set {} after TensorFlow was loaded; TensorFlow may have read its"
+                                + " environment already. Build the precision plugin before"
+                                + " loading the engine; verify() reports what is in effect.",
+                        setting);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package io.github.djlprecision.tensorflow;
+
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.junit.ArchTests;
+import com.tngtech.archunit.lang.ArchRule;
+
+import io.github.djlprecision.ProjectArchitecture;
+
+/**
+ * This module's classes with the core's: no import cycle, the layering of {@link
+ * ProjectArchitecture} (the engine uses the core, never the reverse), no Resilience4j.
+ */
+@AnalyzeClasses(
+        packages = ProjectArchitecture.ROOT,
+        importOptions = ProjectArchitecture.MainClassesOnly.class)
+class ArchitectureTest {
+
+    @ArchTest static final ArchTests PROJECT_RULES = ArchTests.in(ProjectArchitecture.class);
+
+    @ArchTest
+    static final ArchRule THIS_MODULE_IS_ANALYSED =
+            ProjectArchitecture.analyses("io.github.djlprecision.tensorflow");
+}
