@@ -2,6 +2,7 @@ package io.github.djlprecision.training;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.TrainingDivergedException;
 import ai.djl.metric.Dimension;
 import ai.djl.metric.Metrics;
 import ai.djl.metric.Unit;
@@ -98,6 +99,7 @@ public class PrecisionTrainer extends Trainer {
     private long epochSteps;
     private StepOutcome lastOutcome;
     private List<Parameter> parameters;
+    private volatile boolean initialized;
     private boolean closed;
 
     private PrecisionTrainer(
@@ -113,14 +115,14 @@ public class PrecisionTrainer extends Trainer {
         devices = getDevices();
         stepIndex = state.steps();
         skippedSteps = state.skipped();
-        if (getMetrics() == null) {
-            Metrics metrics = new Metrics();
-            metrics.setLimit(DEFAULT_METRICS_LIMIT);
-            setMetrics(metrics);
-        }
-        server = new PrecisionParameterServer(userConfig.getOptimizer());
-        store = new PrecisionParameterStore(getManager(), plugin, server, devices);
         try {
+            if (getMetrics() == null) {
+                Metrics metrics = new Metrics();
+                metrics.setLimit(DEFAULT_METRICS_LIMIT);
+                setMetrics(metrics);
+            }
+            server = new PrecisionParameterServer(userConfig.getOptimizer());
+            store = new PrecisionParameterStore(getManager(), plugin, server, devices);
             plugin.onTrainerCreated(new Context());
             fused = plugin.fuseOptimizer(userConfig.getOptimizer()).orElse(null);
             recorder = new StepRecorder(getManager(), readScale());
@@ -272,6 +274,7 @@ public class PrecisionTrainer extends Trainer {
                 store.getValue(parameter, device, true);
             }
         }
+        initialized = true;
     }
 
     @Override
@@ -290,12 +293,14 @@ public class PrecisionTrainer extends Trainer {
     }
 
     private NDList inPrecision(NDList input, UnaryOperator<NDList> forward) {
-        if (!getModel().getBlock().isInitialized()) {
+        if (!initialized) {
             throw new IllegalStateException(
-                    "Call trainer.initialize(inputShapes) before the first forward pass:"
-                            + " djl-precision creates the parameters in "
+                    "Call trainer.initialize(inputShapes) before the first forward pass, also for"
+                            + " a loaded model: djl-precision creates the parameters in "
                             + plugin.getPrecision()
-                            + "'s data type there.");
+                            + "'s data type there and prepares the model for it ("
+                            + plugin.getPath()
+                            + ").");
         }
         long begin = System.nanoTime();
         NDList converted = plugin.convertInput(input);
@@ -355,8 +360,12 @@ public class PrecisionTrainer extends Trainer {
         addMetric("step", begin);
     }
 
-    /** Reads the outcomes still on the device and reports them. */
+    /**
+     * Reads the outcomes still on the device and reports them, every one of them before a
+     * divergence found among them is thrown.
+     */
     private void resolveOutcomes() {
+        TrainingDivergedException diverged = null;
         for (StepOutcome outcome : recorder.resolve()) {
             lastOutcome = outcome;
             epochSteps++;
@@ -375,13 +384,21 @@ public class PrecisionTrainer extends Trainer {
                     metrics.addMetric(METRIC_LOSS_SCALE, outcome.lossScale());
                 }
             }
-            lossScaleMonitor
-                    .observe(outcome)
-                    .ifPresent(
-                            diagnosis -> {
-                                logger.warn(diagnosis.message());
-                                notifyPrecisionListeners(l -> l.onLowLossScale(this, diagnosis));
-                            });
+            try {
+                lossScaleMonitor
+                        .observe(outcome)
+                        .ifPresent(
+                                diagnosis -> {
+                                    logger.warn(diagnosis.message());
+                                    notifyPrecisionListeners(
+                                            l -> l.onLowLossScale(this, diagnosis));
+                                });
+            } catch (TrainingDivergedException e) {
+                diverged = diverged == null ? e : diverged;
+            }
+        }
+        if (diverged != null) {
+            throw diverged;
         }
     }
 
