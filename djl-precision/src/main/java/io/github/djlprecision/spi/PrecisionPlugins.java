@@ -7,6 +7,7 @@ import io.github.djlprecision.PluginDecoratorConfig;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -199,11 +200,23 @@ public final class PrecisionPlugins {
                         + plugin.getPath()
                         + " holds parameters in "
                         + wanted
-                        + ", and DJL cannot convert existing ones (Block.cast throws). Use a"
-                        + " precision that holds "
+                        + ", and DJL cannot convert existing ones (Block.cast throws). Train it"
+                        + " in a precision that holds "
                         + found
-                        + " parameters, or create the trainer on a block whose parameters are"
-                        + " not yet created and call trainer.initialize(...).");
+                        + " parameters"
+                        + holding(found)
+                        + ", or create the trainer on a block whose parameters are not yet"
+                        + " created and call trainer.initialize(...).");
+    }
+
+    /** The precisions that hold parameters of a type, e.g. " ('16-true')"; empty if none. */
+    private static String holding(DataType type) {
+        String names =
+                Arrays.stream(Precision.values())
+                        .filter(p -> p.parameterType() == type && p != Precision.BF16_TRUE)
+                        .map(p -> "'" + p.value() + "'")
+                        .collect(Collectors.joining(", "));
+        return names.isEmpty() ? "" : " (" + names + ")";
     }
 
     private static Optional<PluginDecorator> decorator(String name) {
