@@ -151,7 +151,9 @@ public class PrecisionTrainer extends Trainer {
      * @param precisionConfig the precision to train in
      * @return the trainer
      * @throws UnsupportedPrecisionException listing every reason this precision cannot train on
-     *     the model's engine and devices with these settings, naming what can
+     *     the model's engine and devices with these settings, naming what can; or when the
+     *     optimizer's epsilon is 0 in the type the parameters are updated in (Adam's default 1e-8
+     *     in fp16: {@code 16-true}, Apex O3)
      * @throws IllegalArgumentException if the model's saved precision state is invalid
      */
     public static PrecisionTrainer newTrainer(
@@ -184,6 +186,14 @@ public class PrecisionTrainer extends Trainer {
                                 PluginRequest.Purpose.TRAINING,
                                 model));
         try {
+            OptimizerConstants.problem(
+                            trainingConfig.getOptimizer(),
+                            plugin.getParameterType(),
+                            plugin.getPrecision() + " via " + plugin.getPath())
+                    .ifPresent(
+                            problem -> {
+                                throw new UnsupportedPrecisionException(problem);
+                            });
             state = restore(plugin, state);
         } catch (RuntimeException e) {
             plugin.close();

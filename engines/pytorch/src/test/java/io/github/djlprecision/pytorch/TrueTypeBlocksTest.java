@@ -45,7 +45,7 @@ class TrueTypeBlocksTest {
                 model.setBlock(attention.block().get());
                 try (PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, ClassificationTask.adamConfig(), config)) {
+                                model, ClassificationTask.adamConfigForFp16(), config)) {
                     NDList data = attention.data().apply(trainer.getManager());
                     trainer.initialize(data.getShapes());
                     DataType expected =
