@@ -1,6 +1,8 @@
 package io.github.djlprecision.spi;
 
+import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import io.github.djlprecision.PluginDecoratorConfig;
@@ -53,11 +55,15 @@ public final class PrecisionPlugins {
      *
      * @param request what to build for
      * @return the plugin
-     * @throws UnsupportedPrecisionException listing every problem found (no provider, what the
-     *     provider refuses, what a decorator refuses, clipping the recipe cannot do), each with
-     *     what to use instead
+     * @throws UnsupportedPrecisionException listing every problem found, each with what to use
+     *     instead: a GPU the engine cannot see (reported alone); else no provider, what the
+     *     provider refuses, what a decorator refuses, clipping the recipe cannot do
      */
     public static PrecisionPlugin create(PluginRequest request) {
+        List<String> unavailable = unavailableDevices(request);
+        if (!unavailable.isEmpty()) {
+            throw new UnsupportedPrecisionException(unavailable);
+        }
         List<String> problems = new ArrayList<>();
         PrecisionPlugin plugin = null;
         try {
@@ -217,6 +223,60 @@ public final class PrecisionPlugins {
                         .map(p -> "'" + p.value() + "'")
                         .collect(Collectors.joining(", "));
         return names.isEmpty() ? "" : " (" + names + ")";
+    }
+
+    /**
+     * Lists the GPUs of a request (its devices and the model's) that the engine cannot see, e.g.
+     * every GPU on a machine without CUDA or with LibTorch's CPU build. Without this check the
+     * first allocation there fails inside the engine ("Could not run 'aten::empty.memory_format'
+     * with arguments from the 'CUDA' backend"). Reads DJL's GPU count; allocates nothing.
+     */
+    private static List<String> unavailableDevices(PluginRequest request) {
+        Device modelDevice =
+                request.model() == null ? null : request.model().getNDManager().getDevice();
+        boolean anyGpu =
+                request.devices().stream().anyMatch(Device::isGpu)
+                        || modelDevice != null && modelDevice.isGpu();
+        if (!anyGpu || !Engine.hasEngine(request.engineName())) {
+            return List.of();
+        }
+        int visible = Engine.getEngine(request.engineName()).getGpuCount();
+        String why =
+                ", which is not available: the "
+                        + request.engineName()
+                        + " engine sees "
+                        + visible
+                        + " GPU"
+                        + (visible == 1 ? "" : "s")
+                        + " on this machine"
+                        + (visible == 0
+                                ? " (no CUDA driver, or the engine's CPU-only natives)"
+                                : " (ids 0 to " + (visible - 1) + ")")
+                        + ".";
+        List<String> problems = new ArrayList<>();
+        for (Device device : request.devices()) {
+            if (device.isGpu() && device.getDeviceId() >= visible) {
+                problems.add(
+                        "Device "
+                                + device
+                                + why
+                                + " Use Device.cpu()"
+                                + (visible == 0 ? "" : " or a visible GPU")
+                                + ", or install the engine's CUDA natives (README: GPU quick"
+                                + " start).");
+            }
+        }
+        if (modelDevice != null && modelDevice.isGpu() && modelDevice.getDeviceId() >= visible) {
+            problems.add(
+                    "Model '"
+                            + request.model().getName()
+                            + "' was created on "
+                            + modelDevice
+                            + why
+                            + " Create it on an available device, e.g. Model.newInstance(name,"
+                            + " Device.cpu()).");
+        }
+        return problems;
     }
 
     private static Optional<PluginDecorator> decorator(String name) {

@@ -186,6 +186,19 @@ public class PrecisionTrainer extends Trainer {
                                 PluginRequest.Purpose.TRAINING,
                                 model));
         try {
+            Device modelDevice = model.getNDManager().getDevice();
+            if (!modelDevice.equals(devices[0])) {
+                throw new UnsupportedPrecisionException(
+                        "Model '"
+                                + model.getName()
+                                + "' was created on "
+                                + modelDevice
+                                + ", but training runs first on "
+                                + devices[0]
+                                + ", which must hold the model's parameters. Create the model"
+                                + " there (Model.newInstance(name, device)), or list its device"
+                                + " first in DefaultTrainingConfig.optDevices(...).");
+            }
             OptimizerConstants.problem(
                             trainingConfig.getOptimizer(),
                             plugin.getParameterType(),
