@@ -277,6 +277,18 @@ public class PrecisionTrainer extends Trainer {
         Model model = getModel();
         plugin.beforeInitialize(model);
         model.getBlock().initialize(model.getNDManager(), model.getDataType(), shapes);
+        prepare();
+    }
+
+    /**
+     * Puts the precision in place over parameters that exist: checks their device, lets the
+     * plugin convert the model and makes the arrays the forward computes with.
+     */
+    private synchronized void prepare() {
+        if (initialized) {
+            return;
+        }
+        Model model = getModel();
         for (Parameter parameter : parameters()) {
             Device held = parameter.getArray().getDevice();
             if (!held.equals(devices[0])) {
@@ -317,13 +329,17 @@ public class PrecisionTrainer extends Trainer {
 
     private NDList inPrecision(NDList input, UnaryOperator<NDList> forward) {
         if (!initialized) {
-            throw new IllegalStateException(
-                    "Call trainer.initialize(inputShapes) before the first forward pass, also for"
-                            + " a loaded model: djl-precision creates the parameters in "
-                            + plugin.getPrecision()
-                            + "'s data type there and prepares the model for it ("
-                            + plugin.getPath()
-                            + ").");
+            if (!getModel().getBlock().isInitialized()) {
+                throw new IllegalStateException(
+                        "Call trainer.initialize(inputShapes) before the first forward pass:"
+                                + " djl-precision creates the parameters in "
+                                + plugin.getPrecision()
+                                + "'s data type there.");
+            }
+            // parameters that exist (loaded, or trained by an earlier trainer) train without
+            // initialize in DJL, and here too, once the precision is in place
+            plugin.beforeInitialize(getModel());
+            prepare();
         }
         long begin = System.nanoTime();
         NDList converted = plugin.convertInput(input);
