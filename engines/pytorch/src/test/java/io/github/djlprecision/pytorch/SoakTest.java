@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class SoakTest {
 
     static final int WARM_UP = 10;
-    static final int STEPS = 100;
+    static final int STEPS = 200;
 
     /** What a run held after the warm-up and at the end. */
     private record Counts(String setting, ManagerTree trainerWarm, ManagerTree trainerEnd, ManagerTree modelWarm, ManagerTree modelEnd) {}
