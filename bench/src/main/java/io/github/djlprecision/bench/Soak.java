@@ -18,14 +18,14 @@ import java.util.Map;
  * A soak: plain DJL and every precision train the same small MLP for many steps, one after the
  * other in this JVM; after a tenth of the steps (warm-up) and at the end it counts the arrays and
  * sub-managers alive in the trainer's and the model's manager trees, and reads the process's
- * resident memory (VmRSS, Linux). Flat means: the same counts at the end as after the warm-up,
- * and resident memory that does not grow with the steps (a leak of one 8x16 fp32 batch per step
- * would add 1.5 MB over 3000 steps; of the MLP's gradients, 20 MB).
+ * resident memory (VmRSS, Linux). Flat means: the same counts at the end as after the warm-up, and
+ * resident memory that does not grow with the steps (a leak of one 8x16 fp32 batch per step would
+ * add 1.5 MB over 3000 steps; of the MLP's gradients, 20 MB).
  *
  * <p>Run it in a JVM whose heap is fixed and pre-touched ({@code -Xms512m -Xmx512m
- * -XX:+AlwaysPreTouch}): otherwise the Java heap's pages, touched for the first time as the
- * garbage of the steps moves through them, grow the resident memory by tens of MB with no leak
- * (the column "of it Java heap" shows the committed heap, which does not change).
+ * -XX:+AlwaysPreTouch}): otherwise the Java heap's pages, touched for the first time as the garbage
+ * of the steps moves through them, grow the resident memory by tens of MB with no leak (the column
+ * "of it Java heap" shows the committed heap, which does not change).
  */
 final class Soak {
 
@@ -43,7 +43,8 @@ final class Soak {
     static void print(Models.Mlp mlp, int steps) {
         Map<String, PrecisionConfig> variants = new LinkedHashMap<>();
         variants.put("plain DJL (fp32)", null);
-        for (String value : new String[] {"32-true", "64-true", "16-true", "16-mixed", "bf16-mixed"}) {
+        for (String value :
+                new String[] {"32-true", "64-true", "16-true", "16-mixed", "bf16-mixed"}) {
             variants.put(value, PrecisionConfig.of(value));
         }
         for (String level : new String[] {"O0", "O1", "O2", "O3"}) {
@@ -55,13 +56,11 @@ final class Soak {
         variants.put("plain DJL (fp32), again", null);
         int warmUp = Math.max(1, steps / 10);
         System.out.printf(
-                "%n## Soak: %s, Adam, %d steps; counts after %d warm-up steps -> at the end%n"
-                        + "| variant | trainer arrays | trainer sub-managers | model arrays |"
-                        + " model sub-managers | resident MB | resident growth MB | of it Java heap MB |%n"
-                        + "|---|---|---|---|---|---|---|---|%n",
-                mlp.describe(),
-                steps,
-                warmUp);
+                "%n## Soak: %s, Adam, %d steps; counts after %d warm-up steps -> at the end%n|"
+                    + " variant | trainer arrays | trainer sub-managers | model arrays | model"
+                    + " sub-managers | resident MB | resident growth MB | of it Java heap MB |%n"
+                    + "|---|---|---|---|---|---|---|---|%n",
+                mlp.describe(), steps, warmUp);
         for (Map.Entry<String, PrecisionConfig> variant : variants.entrySet()) {
             try (Model model = mlp.newModel();
                     NDManager data = NDManager.newBaseManager();

@@ -48,9 +48,9 @@ public final class ScalerStateDict {
     }
 
     /**
-     * Restores a scaler from {@link #save}'s keys; settings keys that are absent keep the
-     * scaler's values. Only the choice of kernels stays as configured. Every value is checked
-     * for what it means, against the other saved values where it depends on them.
+     * Restores a scaler from {@link #save}'s keys; settings keys that are absent keep the scaler's
+     * values. Only the choice of kernels stays as configured. Every value is checked for what it
+     * means, against the other saved values where it depends on them.
      *
      * @param scaler the scaler
      * @param state the saved state; no {@code scaler.} key at all restores nothing

@@ -9,8 +9,7 @@ import ai.djl.ndarray.types.DataType;
  * The float32 copies DJL's evaluator and loss accumulators get of fp64 and fp16 labels and
  * predictions. DJL's accumulators read their sums with {@code getFloat()}/{@code getLong()}, which
  * throw on other types ("DataType mismatch, Required float, Actual float64"), so {@code 64-true}
- * outputs broke {@code TrainingListener.Defaults.logging()} (plain DJL in fp64 fails the same
- * way).
+ * outputs broke {@code TrainingListener.Defaults.logging()} (plain DJL in fp64 fails the same way).
  */
 final class Float32Views {
 

@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The rule: an epsilon that rounds to 0 in the parameter type is refused before anything is
  * allocated; one that is a subnormal number there (fp16: below 2^-14, 6.1e-5) trains, with a
- * warning that it sets the size of every update whose {@code v} underflowed ({@code lr * m /
- * eps}). Adam, AdamW, Adagrad, RmsProp and Adadelta have an epsilon; DJL 0.36 keeps it in a private
- * field without a getter, so it is read by reflection, and an optimizer it cannot be read from is
- * trained unchecked with a warning.
+ * warning that it sets the size of every update whose {@code v} underflowed ({@code lr * m / eps}).
+ * Adam, AdamW, Adagrad, RmsProp and Adadelta have an epsilon; DJL 0.36 keeps it in a private field
+ * without a getter, so it is read by reflection, and an optimizer it cannot be read from is trained
+ * unchecked with a warning.
  */
 final class OptimizerConstants {
 
@@ -43,8 +43,8 @@ final class OptimizerConstants {
     private OptimizerConstants() {}
 
     /**
-     * Returns why an optimizer cannot update parameters of a type, and warns about a constant
-     * that survives only as a subnormal number.
+     * Returns why an optimizer cannot update parameters of a type, and warns about a constant that
+     * survives only as a subnormal number.
      *
      * @param optimizer the user's optimizer
      * @param parameterType the type the optimizer updates (the plugin's parameter type)

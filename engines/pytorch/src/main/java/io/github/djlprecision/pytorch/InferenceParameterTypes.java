@@ -13,8 +13,8 @@ import java.util.TreeSet;
  * The parameter types a precision's inference runs as they are, and the refusal for a model whose
  * parameters exist in another type (e.g. a checkpoint saved in {@code 32-true} asked to run in
  * {@code 64-true}): DJL cannot convert existing parameters ({@code Block.cast} throws), and a
- * forward over them fails inside LibTorch ("mat1 and mat2 must have the same dtype"). Only
- * {@code 16-true} and {@code 16-mixed} convert, from fp32 to fp16, and say so in their path.
+ * forward over them fails inside LibTorch ("mat1 and mat2 must have the same dtype"). Only {@code
+ * 16-true} and {@code 16-mixed} convert, from fp32 to fp16, and say so in their path.
  */
 final class InferenceParameterTypes {
 
@@ -64,7 +64,9 @@ final class InferenceParameterTypes {
                             + " holds "
                             + type
                             + " values"
-                            + (saved == null ? "" : " (the model was saved training in " + saved + ")")
+                            + (saved == null
+                                    ? ""
+                                    : " (the model was saved training in " + saved + ")")
                             + ", but "
                             + what
                             + " runs inference on "

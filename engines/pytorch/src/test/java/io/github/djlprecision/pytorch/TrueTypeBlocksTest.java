@@ -14,8 +14,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.training.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
