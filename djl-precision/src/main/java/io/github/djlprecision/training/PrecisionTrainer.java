@@ -2,6 +2,7 @@ package io.github.djlprecision.training;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.TrainingDivergedException;
 import ai.djl.metric.Dimension;
 import ai.djl.metric.Metrics;
 import ai.djl.metric.Unit;
@@ -102,6 +103,7 @@ public class PrecisionTrainer extends Trainer {
     private StepOutcome lastOutcome;
     private final Map<Device, NDArray> shares = new ConcurrentHashMap<>();
     private List<Parameter> parameters;
+    private volatile boolean initialized;
     private boolean closed;
 
     private PrecisionTrainer(
@@ -117,14 +119,14 @@ public class PrecisionTrainer extends Trainer {
         devices = getDevices();
         stepIndex = state.steps();
         skippedSteps = state.skipped();
-        if (getMetrics() == null) {
-            Metrics metrics = new Metrics();
-            metrics.setLimit(DEFAULT_METRICS_LIMIT);
-            setMetrics(metrics);
-        }
-        server = new PrecisionParameterServer(userConfig.getOptimizer());
-        store = new PrecisionParameterStore(getManager(), plugin, server, devices);
         try {
+            if (getMetrics() == null) {
+                Metrics metrics = new Metrics();
+                metrics.setLimit(DEFAULT_METRICS_LIMIT);
+                setMetrics(metrics);
+            }
+            server = new PrecisionParameterServer(userConfig.getOptimizer());
+            store = new PrecisionParameterStore(getManager(), plugin, server, devices);
             plugin.onTrainerCreated(new Context());
             fused = plugin.fuseOptimizer(userConfig.getOptimizer()).orElse(null);
             recorder = new StepRecorder(getManager(), readScale());
@@ -153,7 +155,9 @@ public class PrecisionTrainer extends Trainer {
      * @param precisionConfig the precision to train in
      * @return the trainer
      * @throws UnsupportedPrecisionException listing every reason this precision cannot train on
-     *     the model's engine and devices with these settings, naming what can
+     *     the model's engine and devices with these settings, naming what can; or when the
+     *     optimizer's epsilon is 0 in the type the parameters are updated in (Adam's default 1e-8
+     *     in fp16: {@code 16-true}, Apex O3)
      * @throws IllegalArgumentException if an argument is null, the training config names no
      *     device or one twice, or the model's saved precision state is invalid
      * @throws IllegalStateException if the model has no block
@@ -188,6 +192,27 @@ public class PrecisionTrainer extends Trainer {
                                 PluginRequest.Purpose.TRAINING,
                                 model));
         try {
+            Device modelDevice = model.getNDManager().getDevice();
+            if (!modelDevice.equals(devices[0])) {
+                throw new UnsupportedPrecisionException(
+                        "Model '"
+                                + model.getName()
+                                + "' was created on "
+                                + modelDevice
+                                + ", but training runs first on "
+                                + devices[0]
+                                + ", which must hold the model's parameters. Create the model"
+                                + " there (Model.newInstance(name, device)), or list its device"
+                                + " first in DefaultTrainingConfig.optDevices(...).");
+            }
+            OptimizerConstants.problem(
+                            trainingConfig.getOptimizer(),
+                            plugin.getParameterType(),
+                            plugin.getPrecision() + " via " + plugin.getPath())
+                    .ifPresent(
+                            problem -> {
+                                throw new UnsupportedPrecisionException(problem);
+                            });
             state = restore(plugin, state);
         } catch (RuntimeException e) {
             plugin.close();
@@ -261,6 +286,18 @@ public class PrecisionTrainer extends Trainer {
         Model model = getModel();
         plugin.beforeInitialize(model);
         model.getBlock().initialize(model.getNDManager(), model.getDataType(), shapes);
+        prepare();
+    }
+
+    /**
+     * Puts the precision in place over parameters that exist: checks their device, lets the
+     * plugin convert the model and makes the arrays the forward computes with.
+     */
+    private synchronized void prepare() {
+        if (initialized) {
+            return;
+        }
+        Model model = getModel();
         for (Parameter parameter : parameters()) {
             Device held = parameter.getArray().getDevice();
             if (!held.equals(devices[0])) {
@@ -281,6 +318,7 @@ public class PrecisionTrainer extends Trainer {
                 store.getValue(parameter, device, true);
             }
         }
+        initialized = true;
     }
 
     /**
@@ -324,12 +362,18 @@ public class PrecisionTrainer extends Trainer {
     }
 
     private NDList inPrecision(NDList input, UnaryOperator<NDList> forward) {
-        if (!getModel().getBlock().isInitialized()) {
-            throw new IllegalStateException(
-                    "Call trainer.initialize(inputShapes) before the first forward pass:"
-                            + " djl-precision creates the parameters in "
-                            + plugin.getPrecision()
-                            + "'s data type there.");
+        if (!initialized) {
+            if (!getModel().getBlock().isInitialized()) {
+                throw new IllegalStateException(
+                        "Call trainer.initialize(inputShapes) before the first forward pass:"
+                                + " djl-precision creates the parameters in "
+                                + plugin.getPrecision()
+                                + "'s data type there.");
+            }
+            // parameters that exist (loaded, or trained by an earlier trainer) train without
+            // initialize in DJL, and here too, once the precision is in place
+            plugin.beforeInitialize(getModel());
+            prepare();
         }
         long begin = System.nanoTime();
         NDList converted = plugin.convertInput(input);
@@ -422,8 +466,12 @@ public class PrecisionTrainer extends Trainer {
                 });
     }
 
-    /** Reads the outcomes still on the device and reports them. */
+    /**
+     * Reads the outcomes still on the device and reports them, every one of them before a
+     * divergence found among them is thrown.
+     */
     private void resolveOutcomes() {
+        TrainingDivergedException diverged = null;
         for (StepOutcome outcome : recorder.resolve()) {
             lastOutcome = outcome;
             epochSteps++;
@@ -442,13 +490,21 @@ public class PrecisionTrainer extends Trainer {
                     metrics.addMetric(METRIC_LOSS_SCALE, outcome.lossScale());
                 }
             }
-            lossScaleMonitor
-                    .observe(outcome)
-                    .ifPresent(
-                            diagnosis -> {
-                                logger.warn(diagnosis.message());
-                                notifyPrecisionListeners(l -> l.onLowLossScale(this, diagnosis));
-                            });
+            try {
+                lossScaleMonitor
+                        .observe(outcome)
+                        .ifPresent(
+                                diagnosis -> {
+                                    logger.warn(diagnosis.message());
+                                    notifyPrecisionListeners(
+                                            l -> l.onLowLossScale(this, diagnosis));
+                                });
+            } catch (TrainingDivergedException e) {
+                diverged = diverged == null ? e : diverged;
+            }
+        }
+        if (diverged != null) {
+            throw diverged;
         }
     }
 
