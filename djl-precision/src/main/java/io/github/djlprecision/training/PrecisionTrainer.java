@@ -101,6 +101,8 @@ public class PrecisionTrainer extends Trainer {
     private long epochSkipped;
     private long epochSteps;
     private StepOutcome lastOutcome;
+    /** A divergence found while reading outcomes, thrown by the next step or epoch end. */
+    private TrainingDivergedException divergence;
     private final Map<Device, NDArray> shares = new ConcurrentHashMap<>();
     private List<Parameter> parameters;
     private volatile boolean initialized;
@@ -437,6 +439,12 @@ public class PrecisionTrainer extends Trainer {
      * step. With a fused optimizer nothing is read from the device here: outcomes are read every
      * {@value #OUTCOME_READ_INTERVAL} steps, at the end of every epoch and whenever one of this
      * trainer's getters needs them.
+     *
+     * @throws TrainingDivergedException once, from the first step or epoch end after the outcomes
+     *     that show {@link PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row
+     *     at the loss scale's floor were read (this step's with DJL's optimizers; with a fused
+     *     one, up to {@value #OUTCOME_READ_INTERVAL} steps later); the message names the step. The
+     *     step itself has run, and the trainer stays usable.
      */
     @Override
     public void step() {
@@ -449,6 +457,16 @@ public class PrecisionTrainer extends Trainer {
             resolveOutcomes();
         }
         addMetric("step", begin);
+        throwDivergence();
+    }
+
+    /** Throws a divergence found since the last throw, once. */
+    private void throwDivergence() {
+        TrainingDivergedException found = divergence;
+        divergence = null;
+        if (found != null) {
+            throw found;
+        }
     }
 
     /** 1 / the number of devices, as a scalar on a loss's device, made once per device. */
@@ -467,11 +485,10 @@ public class PrecisionTrainer extends Trainer {
     }
 
     /**
-     * Reads the outcomes still on the device and reports them, every one of them before a
-     * divergence found among them is thrown.
+     * Reads the outcomes still on the device and reports them; a divergence found among them is
+     * kept for {@link #throwDivergence} so that getters never throw.
      */
     private void resolveOutcomes() {
-        TrainingDivergedException diverged = null;
         for (StepOutcome outcome : recorder.resolve()) {
             lastOutcome = outcome;
             epochSteps++;
@@ -500,11 +517,8 @@ public class PrecisionTrainer extends Trainer {
                                             l -> l.onLowLossScale(this, diagnosis));
                                 });
             } catch (TrainingDivergedException e) {
-                diverged = diverged == null ? e : diverged;
+                divergence = divergence == null ? e : divergence;
             }
-        }
-        if (diverged != null) {
-            throw diverged;
         }
     }
 
@@ -544,6 +558,7 @@ public class PrecisionTrainer extends Trainer {
         epochSkipped = 0;
         epochSteps = 0;
         writeCheckpointState();
+        throwDivergence();
     }
 
     /** The model's parameters, collected once: walking the block tree every step costs more. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.WeightConversion;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -56,6 +57,7 @@ final class InferenceParameterTypes {
                 continue;
             }
             String saved = model.getProperty("precision.value");
+            String converted = model.getProperty(WeightConversion.PROPERTY);
             TreeSet<String> names = new TreeSet<>();
             accepted.forEach(t -> names.add(t.toString()));
             return Optional.of(
@@ -67,6 +69,13 @@ final class InferenceParameterTypes {
                             + (saved == null
                                     ? ""
                                     : " (the model was saved training in " + saved + ")")
+                            + (converted == null
+                                    ? ""
+                                    : " (converted for inference: model property "
+                                            + WeightConversion.PROPERTY
+                                            + "="
+                                            + converted
+                                            + ")")
                             + ", but "
                             + what
                             + " runs inference on "

@@ -23,9 +23,14 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
 import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.GradientClipping;
+import io.github.djlprecision.OptimizerFusion;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
@@ -242,6 +247,33 @@ class BadInputTest {
     }
 
     @Test
+    void nullOptimizerFusionOrAlwaysWithoutAFusedKernel() {
+        assertIllegal(() -> PrecisionConfig.builder().optOptimizerFusion(null), "Accepted values: AUTO, ALWAYS, NEVER");
+        DefaultTrainingConfig nag =
+                new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .optOptimizer(
+                                Optimizer.nag()
+                                        .setLearningRateTracker(Tracker.fixed(0.01f))
+                                        .setMomentum(0.9f)
+                                        .build())
+                        .optDevices(new Device[] {Device.cpu()});
+        PrecisionConfig always =
+                PrecisionConfig.builder().optPrecision("16-mixed").optOptimizerFusion(OptimizerFusion.ALWAYS).build();
+        try (Model model = ClassificationTask.mlp("nag")) {
+            assertRejected(
+                    UnsupportedPrecisionException.class,
+                    () -> PrecisionTrainer.newTrainer(model, nag, always),
+                    "OptimizerFusion.ALWAYS cannot fuse this optimizer: Nag has no fused kernel; SGD, Adam and AdamW have.",
+                    "Use OptimizerFusion.AUTO or NEVER");
+            // nothing of the model was taken: the same model trains with the default
+            try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, nag, PrecisionConfig.of("16-mixed"))) {
+                trainer.initialize(new Shape(1, ClassificationTask.FEATURES));
+                assertFalse(trainer.getPlugin().getPath().contains("optimizer: fused"), trainer.getPlugin().getPath());
+            }
+        }
+    }
+
+    @Test
     void nativeAutocastDeclinedWhereOnlyAutocastCanRun() {
         for (PrecisionConfig.Builder builder :
                 List.of(
@@ -283,6 +315,7 @@ class BadInputTest {
         covered.put("PrecisionConfig.optDecorator(PluginDecoratorConfig)", "unknownDecorator");
         covered.put("PrecisionConfig.optLowScaleDiagnosisSteps(int)", "negativeLowScaleDiagnosisAndBadClipping");
         covered.put("PrecisionConfig.optWeightConversion(WeightConversion)", "nullWeightConversionOrAlwaysWhereNothingIsConverted");
+        covered.put("PrecisionConfig.optOptimizerFusion(OptimizerFusion)", "nullOptimizerFusionOrAlwaysWithoutAFusedKernel");
         covered.put("PrecisionConfig.build()", "apexLevelWithATruePrecision nullWeightConversionOrAlwaysWhereNothingIsConverted");
         covered.put("GradScalerConfig.optInitScale(float)", "nonPositiveOrNonFiniteInitScale");
         covered.put("GradScalerConfig.optGrowthFactor(float)", "growthFactorAtMostOne");

@@ -18,6 +18,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.github.djlprecision.GradScalerConfig;
+import io.github.djlprecision.OptimizerFusion;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.scaling.DynamicLossScaler;
 import io.github.djlprecision.scaling.ScalerState;
@@ -55,10 +56,16 @@ class LossScaleCollapseTest {
                 .optDevices(new Device[] {Device.cpu()});
     }
 
-    static PrecisionConfig halfMixed(GradScalerConfig.Builder scaler, int diagnosisSteps) {
+    /**
+     * {@code 16-mixed} with LibTorch's scaler kernels and fused SGD (the default), or with DJL's
+     * kernels and optimizer.
+     */
+    static PrecisionConfig halfMixed(
+            boolean fused, GradScalerConfig.Builder scaler, int diagnosisSteps) {
         return PrecisionConfig.builder()
                 .optPrecision("16-mixed")
-                .optGradScaler(scaler.build())
+                .optGradScaler(scaler.optFusedKernels(fused).build())
+                .optOptimizerFusion(fused ? OptimizerFusion.AUTO : OptimizerFusion.NEVER)
                 .optLowScaleDiagnosisSteps(diagnosisSteps)
                 .build();
     }
@@ -102,19 +109,22 @@ class LossScaleCollapseTest {
     @Test
     void defaultSettingsStopWithAClearErrorAndTheNextCleanStepApplies() {
         for (boolean fused : new boolean[] {true, false}) {
-            PrecisionConfig config =
-                    halfMixed(GradScalerConfig.builder().optFusedKernels(fused), 100);
+            PrecisionConfig config = halfMixed(fused, GradScalerConfig.builder(), 100);
             try (Model model = linearOne();
                     PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, sgd(0.1f), config)) {
                 trainer.initialize(new Shape(1, 1));
-                Collapse run = overflow(trainer, model, 144);
+                String path = trainer.getPlugin().getPath();
+                assertEquals(fused, path.contains("optimizer: fused-sgd"), path);
+                Collapse run = overflow(trainer, model, 200);
                 // 16 halvings take 2^16 to the floor 1.0 (step 15); the 100th skipped step at
-                // the floor (step 114) raises the error, once
-                assertEquals(List.of(114L), run.errorsAt(), "fused=" + fused);
+                // the floor (step 114) raises the error, once: from that step with DJL's
+                // optimizer, from the step that reads it (every 100th) with LibTorch's fused SGD
+                assertEquals(List.of(fused ? 199L : 114L), run.errorsAt(), "fused=" + fused);
                 assertTrue(run.error().contains("at its floor 1.0 for 100 steps"), run.error());
+                assertTrue(run.error().contains("up to step 114"), run.error());
                 assertTrue(run.error().contains("'bf16-mixed'"), run.error());
                 assertEquals(1f, run.scale(), "the scale stays at the floor, never 2.9e-39");
-                assertEquals(144, run.skipped());
+                assertEquals(200, run.skipped());
 
                 step(trainer, 1f, 0f);
                 assertTrue(trainer.getLastOutcome().orElseThrow().applied());
@@ -129,7 +139,7 @@ class LossScaleCollapseTest {
         for (boolean fused : new boolean[] {true, false}) {
             for (int steps : new int[] {144, 200}) {
                 PrecisionConfig config =
-                        halfMixed(GradScalerConfig.builder().optFusedKernels(fused), 0);
+                        halfMixed(fused, GradScalerConfig.builder(), 0);
                 try (Model model = linearOne();
                         PrecisionTrainer trainer =
                                 PrecisionTrainer.newTrainer(model, sgd(0.1f), config)) {
@@ -154,11 +164,7 @@ class LossScaleCollapseTest {
     void theLowestFloorKeepsTheInverseFiniteAndTheWeightFinite() {
         for (boolean fused : new boolean[] {true, false}) {
             PrecisionConfig config =
-                    halfMixed(
-                            GradScalerConfig.builder()
-                                    .optMinScale(Float.MIN_NORMAL)
-                                    .optFusedKernels(fused),
-                            0);
+                    halfMixed(fused, GradScalerConfig.builder().optMinScale(Float.MIN_NORMAL), 0);
             try (Model model = linearOne();
                     PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, sgd(0.1f), config)) {
                 trainer.initialize(new Shape(1, 1));
