@@ -13,6 +13,7 @@ cut-off run still leaves what it measured. The tables are printed at the end too
     python3 bench/device/gpu-bench.py --suites train --models mlp,resnet50
     python3 bench/device/gpu-bench.py --suites train --models bert
     python3 bench/device/gpu-bench.py --suites infer --models resnet50,bert
+    python3 bench/device/gpu-bench.py --suites multi --models mlp,resnet50   # two GPUs
     python3 bench/device/gpu-bench.py --suites train --models mlp --only 'library|plain' --dry-run
     python3 bench/device/gpu-bench.py --smoke --python /usr/bin/python3 --java-cmd "java -cp ..."
 
@@ -52,6 +53,12 @@ INFER_PATHS = {
 }
 INFER_MODELS = ("resnet50", "bert")
 INFER_BATCHES = (1, 8, 128)
+# several GPUs: the same global batch, seed and steps on 1 and on MULTI_GPUS GPUs, through these
+# sides and precisions, every step's loss reported for the trajectory comparison
+MULTI_GPUS = 2
+MULTI_SIDES = (("library", ("32-true", "16-mixed", "bf16-mixed")), ("plain", ("32-true",)))
+MULTI_BATCH = {"mlp": 8192, "resnet50": 256, "bert": 64}
+MULTI_SEED = 42
 
 # timed steps and warm-up per model (full size)
 TRAIN_STEPS = {"mlp": 60, "resnet50": 30, "bert": 30}
@@ -63,6 +70,7 @@ START_S = {"torch": 7, "torch-fused": 7, "lightning": 12, "library": 10, "librar
            "plain-autocast": 10, "djl": 10}
 BUILD_S = {"mlp": 1, "resnet50": 2, "bert": 3}
 STEP_MS = {"mlp": (35, 6), "resnet50": (70, 65), "bert": (100, 45)}  # (32-true, 16-bit)
+GPU_BATCH = {"mlp": 4096, "resnet50": 128, "bert": 32}  # the batches STEP_MS was seen at
 CALL_MS = {"resnet50": {1: 8, 8: 10, 128: 22}, "bert": {1: 15, 8: 15, 128: 80},
            "mlp": {1: 2, 8: 2, 128: 3}}
 
@@ -74,17 +82,25 @@ def is_djl_side(side):
 class Config:
     """One process to run: what it measures, its command, and its estimated wall time."""
 
-    def __init__(self, suite, model, side, variant, amp_level=None):
+    def __init__(self, suite, model, side, variant, amp_level=None, gpus=1):
         self.suite, self.model, self.side = suite, model, side
-        self.variant = variant  # the precision (train) or the path (infer)
+        self.variant = variant  # the precision (train, multi) or the path (infer)
         self.amp_level = amp_level
-        self.id = "/".join([suite, model, side, variant + (f"-{amp_level}" if amp_level else "")])
+        self.gpus = gpus
+        self.id = "/".join([suite, model, side, variant + (f"-{amp_level}" if amp_level else "")]
+                           + ([f"{gpus}gpu"] if suite == "multi" else []))
 
     def is_djl(self):
         return is_djl_side(self.side)
 
     def command(self, opts):
-        if self.suite == "train":
+        if self.suite == "multi":
+            args = ["--model", self.model, "--side", self.side, "--precision", self.variant,
+                    "--gpus", str(self.gpus), "--batch", str(MULTI_BATCH[self.model]),
+                    "--losses", "--seed", str(MULTI_SEED),
+                    "--steps", str(opts.steps or TRAIN_STEPS[self.model]),
+                    "--warmup", str(opts.warmup or TRAIN_WARMUP)]
+        elif self.suite == "train":
             if self.is_djl():
                 args = ["--model", self.model, "--side", self.side, "--precision", self.variant]
                 if self.amp_level:
@@ -104,7 +120,7 @@ class Config:
         if opts.smoke:
             args += ["--device", "cpu", "--tiny"]
         if self.is_djl():
-            main = MAIN_PACKAGE + ("GpuTrainBench" if self.suite == "train" else "GpuInferBench")
+            main = MAIN_PACKAGE + ("GpuInferBench" if self.suite == "infer" else "GpuTrainBench")
             return shlex.split(opts.java_cmd) + [
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", main] + args
         script = "train_torch.py" if self.suite == "train" else "infer_torch.py"
@@ -112,9 +128,11 @@ class Config:
 
     def estimate_s(self, opts):
         start = START_S[self.side] + BUILD_S[self.model]
-        if self.suite == "train":
+        if self.suite in ("train", "multi"):
             full, half = STEP_MS[self.model]
             ms = full if self.variant == "32-true" else half
+            if self.suite == "multi":
+                ms *= MULTI_BATCH[self.model] / GPU_BATCH[self.model] / self.gpus
             steps = (opts.steps or TRAIN_STEPS[self.model]) + (opts.warmup or TRAIN_WARMUP)
             return start + steps * ms / 1e3
         total = 0.0
@@ -137,6 +155,11 @@ def plan(opts):
                     for extra, level in LIBRARY_EXTRA:
                         if extra == precision:
                             configs.append(Config("train", model, "library", extra, level))
+            elif suite == "multi":
+                for side, precisions in MULTI_SIDES:
+                    for precision in precisions:
+                        for gpus in (1, MULTI_GPUS):
+                            configs.append(Config("multi", model, side, precision, gpus=gpus))
             elif model in INFER_MODELS:
                 for side, paths in INFER_PATHS.items():
                     for path in paths:
@@ -149,35 +172,42 @@ def plan(opts):
 
 
 class MemorySampler:
-    """The highest nvidia-smi memory.used (MiB) of GPU 0 seen while a process runs: a thread
+    """The highest nvidia-smi memory.used (MiB) of each GPU seen while a process runs: a thread
     queries nvidia-smi about every 50 ms (one query at a time, so slower if a query takes longer;
-    the caching allocators of both sides hold their memory, so the peak is a plateau)."""
+    the caching allocators of both sides hold their memory, so the peak is a plateau). `peak` is
+    the highest over the GPUs, `peaks` one per GPU."""
 
     INTERVAL_S = 0.05
 
     def __init__(self):
         self.available = shutil.which("nvidia-smi") is not None
-        self.peak = None
+        self.peaks = None
         self.samples = 0
         self._stop = threading.Event()
         self._thread = None
 
+    @property
+    def peak(self):
+        return max(self.peaks) if self.peaks else None
+
     @staticmethod
-    def query(fields):
-        out = subprocess.run(["nvidia-smi", f"--query-gpu={fields}", "--format=csv,noheader",
-                              "-i", "0"], capture_output=True, text=True, timeout=30)
+    def query(fields, gpu="0"):
+        command = ["nvidia-smi", f"--query-gpu={fields}", "--format=csv,noheader"]
+        out = subprocess.run(command + (["-i", gpu] if gpu is not None else []),
+                             capture_output=True, text=True, timeout=30)
         return out.stdout.strip()
 
     def used_now(self):
+        """memory.used of every GPU, in MiB, or None."""
         if not self.available:
             return None
         try:
-            return int(self.query("memory.used").split()[0])
+            return [int(line.split()[0]) for line in self.query("memory.used", None).splitlines()]
         except (ValueError, IndexError, subprocess.SubprocessError):
             return None
 
     def start(self):
-        self.peak, self.samples = None, 0
+        self.peaks, self.samples = None, 0
         if not self.available:
             return
         self._stop.clear()
@@ -187,10 +217,11 @@ class MemorySampler:
     def _sample(self):
         while not self._stop.is_set():
             began = time.monotonic()
-            value = self.used_now()
-            if value is not None:
+            values = self.used_now()
+            if values is not None:
                 self.samples += 1
-                self.peak = value if self.peak is None else max(self.peak, value)
+                self.peaks = values if self.peaks is None else \
+                    [max(a, b) for a, b in zip(self.peaks, values)]
             self._stop.wait(max(0.0, self.INTERVAL_S - (time.monotonic() - began)))
 
     def stop(self):
@@ -251,7 +282,7 @@ def run_one(config, opts, log, sampler, seconds_left):
     wall = time.monotonic() - started
     sampler.stop()
     log.write(f"===== {config.id}: exit {proc.returncode}, {wall:.1f} s, peak memory.used "
-              f"{sampler.peak} MiB ({sampler.samples} samples), before {baseline} MiB\n")
+              f"{sampler.peaks} MiB per GPU ({sampler.samples} samples), before {baseline} MiB\n")
     log.flush()
     result = None
     for line in lines:
@@ -261,9 +292,11 @@ def run_one(config, opts, log, sampler, seconds_left):
             except ValueError:
                 pass
     entry = {"id": config.id, "suite": config.suite, "model": config.model, "side": config.side,
-             "variant": config.variant, "amp_level": config.amp_level, "command": shlex.join(cmd),
+             "variant": config.variant, "amp_level": config.amp_level, "gpus": config.gpus,
+             "command": shlex.join(cmd),
              "estimate_s": round(estimate, 1), "wall_s": round(wall, 1),
-             "peak_mib": sampler.peak, "memory_samples": sampler.samples,
+             "peak_mib": sampler.peak, "peak_mib_per_gpu": sampler.peaks,
+             "memory_samples": sampler.samples,
              "baseline_mib": baseline, "result": result}
     if result is not None and result.get("status") == "OK" and not timed_out:
         entry["status"] = "OK"
@@ -303,7 +336,7 @@ def note(entry):
     if entry["status"] == "OK":
         r = entry["result"]
         bits = []
-        detail = r.get("path") if entry["suite"] == "train" else r.get("path_detail")
+        detail = r.get("path_detail") if entry["suite"] == "infer" else r.get("path")
         if detail:
             bits.append(detail)
         if r.get("steps_skipped"):
@@ -431,12 +464,66 @@ def infer_table(model, entries):
     return "\n".join(out) + "\n"
 
 
+def multi_table(model, entries):
+    """Scaling and loss trajectories, one GPU against several, same global batch and seed."""
+    rows = [e for e in entries if e["suite"] == "multi" and e["model"] == model]
+    if not rows:
+        return ""
+
+    def ok(side, precision, gpus):
+        for e in rows:
+            if (e["side"], e["variant"], e["gpus"], e["status"]) == (side, precision, gpus, "OK"):
+                return e
+        return None
+
+    def trajectory_gap(losses, reference):
+        """Largest |difference| of the losses, step by step, relative to the reference's loss."""
+        pairs = list(zip(losses, reference))
+        if not pairs:
+            return None
+        return max(abs(a - b) / max(abs(b), 1e-12) for a, b in pairs)
+
+    def speed(e):
+        return e["result"]["samples_per_s"] if e else None
+
+    one_32 = ok("library", "32-true", 1)
+    out = [f"\n### Several GPUs: {model} ({describe_models(model, rows)}), global batch "
+           f"{MULTI_BATCH[model]}, seed {MULTI_SEED}\n",
+           "| side | precision | GPUs | ms/step | samples/s | scaling (x 1 GPU, same side and "
+           "precision) | peak MiB per GPU | first loss | final loss | largest relative loss gap "
+           "to 1 GPU, step by step | same on 1 GPU: gap to library 32-true | notes |",
+           "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"]
+    for e in rows:
+        side, precision, gpus = e["side"], e["variant"], e["gpus"]
+        if e["status"] != "OK":
+            out.append(f"| {side} | {precision} | {gpus} | - | - | | "
+                       f"{e.get('peak_mib_per_gpu') or '-'} | | | | | {note(e)} |")
+            continue
+        r = e["result"]
+        one = ok(side, precision, 1)
+        losses = r.get("losses") or []
+        reference = (one["result"].get("losses") or []) if one else []
+        precision_gap = trajectory_gap(losses, one_32["result"].get("losses") or []) \
+            if one_32 and gpus == 1 and e is not one_32 else None
+        out.append("| " + " | ".join([
+            side, precision, str(gpus), fmt(r["ms_per_step"]), fmt(r["samples_per_s"]),
+            fmt(ratio(speed(e), speed(one))) if gpus != 1 else "1",
+            ", ".join(str(v) for v in (e.get("peak_mib_per_gpu") or [])[:max(gpus, 1)]) or "-",
+            f"{losses[0]:.6g}" if losses else "-", f"{r['final_loss']:.6g}",
+            f"{trajectory_gap(losses, reference):.2e}" if gpus != 1 and reference else "-",
+            f"{precision_gap:.2e}" if precision_gap is not None else "-",
+            note(e)]) + " |")
+    return "\n".join(out) + "\n"
+
+
 def report(entries, header):
     parts = [header]
     for model in MODELS:
         parts.append(train_table(model, entries))
     for model in MODELS:
         parts.append(infer_table(model, entries))
+    for model in MODELS:
+        parts.append(multi_table(model, entries))
     return "".join(p for p in parts if p)
 
 
@@ -454,7 +541,8 @@ def write_outputs(opts, entries, header):
 
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--suites", default="train", help="train, infer or train,infer")
+    p.add_argument("--suites", default="train",
+                   help="comma-separated: train, infer, multi (1 against 2 GPUs)")
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated: mlp,resnet50,bert")
     p.add_argument("--only", help="regex: run only configurations whose id matches "
                                   "(ids look like train/resnet50/library/16-mixed-O2)")
@@ -486,10 +574,11 @@ def parse(argv):
     opts = p.parse_args(argv)
     opts.suites = [s for s in opts.suites.split(",") if s]
     opts.models = [m for m in opts.models.split(",") if m]
-    bad = [s for s in opts.suites if s not in ("train", "infer")] + \
+    bad = [s for s in opts.suites if s not in ("train", "infer", "multi")] + \
           [m for m in opts.models if m not in MODELS]
     if bad:
-        p.error(f"unknown suite or model {bad}; suites: train, infer; models: {', '.join(MODELS)}")
+        p.error(f"unknown suite or model {bad}; suites: train, infer, multi; "
+                f"models: {', '.join(MODELS)}")
     if opts.smoke:
         opts.steps = opts.steps or 2
         opts.warmup = 1 if opts.warmup is None else opts.warmup
@@ -518,8 +607,8 @@ def main(argv):
         return 0
     os.makedirs(opts.out, exist_ok=True)
     sampler = MemorySampler()
-    gpu = sampler.query("name,driver_version,memory.total,clocks.max.sm") \
-        if sampler.available else "no nvidia-smi (CPU run)"
+    gpu = "; ".join(sampler.query("name,driver_version,memory.total,clocks.max.sm", None)
+                    .splitlines()) if sampler.available else "no nvidia-smi (CPU run)"
     header = (f"## GPU benchmark {', '.join(opts.suites)}: {', '.join(opts.models)}\n\n"
               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}; GPU: {gpu}; "
               f"command: `python3 bench/device/gpu-bench.py {shlex.join(argv)}`\n")
@@ -541,7 +630,7 @@ def main(argv):
             entry = run_one(c, opts, log, sampler, opts.hard_limit_s - elapsed - 5)
             entries.append(entry)
             r = entry["result"] or {}
-            figure = (f"{r.get('ms_per_step', 0):.2f} ms/step" if c.suite == "train"
+            figure = (f"{r.get('ms_per_step', 0):.2f} ms/step" if c.suite != "infer"
                       else "; ".join(f"b{b['batch']} {b['median_ms']:.2f} ms"
                                      for b in r.get("batches", [])))
             print(f"[{i}/{len(configs)}] {c.id}: {entry['status']} "

@@ -121,9 +121,11 @@ public final class PrecisionConfig {
 
     /**
      * Returns after how many consecutive steps with a loss scale below 1 the trainer logs a
-     * diagnosis and tells the trainer's {@code PrecisionListener}s.
+     * diagnosis and tells the trainer's {@code PrecisionListener}s, and after how many
+     * consecutive skipped steps at the scale's floor it throws DJL's {@code
+     * TrainingDivergedException}.
      *
-     * @return the number of steps; 0 when the diagnosis is off
+     * @return the number of steps; 0 when both are off
      */
     public int getLowScaleDiagnosisSteps() {
         return lowScaleDiagnosisSteps;
@@ -291,7 +293,9 @@ public final class PrecisionConfig {
 
         /**
          * Sets after how many consecutive steps with a loss scale below 1 the trainer diagnoses
-         * that fp16 cannot hold the model and suggests {@code bf16-mixed} (default 100).
+         * that fp16 cannot hold the model and suggests {@code bf16-mixed}, and after how many
+         * consecutive skipped steps at the scale's floor ({@link GradScalerConfig#getMinScale()})
+         * it stops training with DJL's {@code TrainingDivergedException} (default 100).
          *
          * @param steps at least 1, or 0 to switch the diagnosis off
          * @return this builder

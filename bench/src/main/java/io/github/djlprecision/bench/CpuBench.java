@@ -32,7 +32,8 @@ import java.util.Locale;
  *
  * <p>Run it with {@code mvn -B -q -pl bench -am -Pbench verify -DskipTests}. Options: {@code --rounds N}
  * (timed rounds, default 31), {@code --warmup N} (untimed rounds, default 3), {@code --round-ms
- * N} (time one variant gets per round, default 100), {@code --only overhead|scaler|memory}.
+ * N} (time one variant gets per round, default 100), {@code --only overhead|scaler|memory}, or
+ * {@code --only soak} (not part of the default run) with {@code --soak-steps N} (default 3000).
  */
 public final class CpuBench {
 
@@ -47,6 +48,7 @@ public final class CpuBench {
     private int rounds = 31;
     private int warmup = 3;
     private double roundMs = 100;
+    private int soakSteps = 3000;
 
     private CpuBench() {}
 
@@ -65,6 +67,7 @@ public final class CpuBench {
                 case "--warmup" -> bench.warmup = Integer.parseInt(value);
                 case "--round-ms" -> bench.roundMs = Double.parseDouble(value);
                 case "--only" -> only = value;
+                case "--soak-steps" -> bench.soakSteps = Integer.parseInt(value);
                 default -> throw new IllegalArgumentException("Unknown option " + args[i]);
             }
         }
@@ -91,6 +94,9 @@ public final class CpuBench {
         }
         if (only == null || only.equals("memory")) {
             MemoryPerPrecision.print(MEDIUM);
+        }
+        if ("soak".equals(only)) {
+            Soak.print(SMALL, bench.soakSteps);
         }
     }
 

@@ -1,11 +1,15 @@
 package io.github.djlprecision.bench;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.djlprecision.PrecisionConfig;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,16 +17,19 @@ import picocli.CommandLine.Option;
 
 /**
  * One GPU training configuration per process, for {@code bench/device/gpu-bench.py}: a model
- * ({@link GpuModels}), a side ({@link TrainSide}) and a precision. Data are made on the device
- * once; {@code --warmup} steps run first, then {@code --steps} timed steps, each as {@code
- * EasyTrain.trainBatch} runs one; the timed region ends by reading the last loss to the host, which
- * waits for the device. Prints one {@code RESULT} line ({@link ResultLine}) with ms/step and
+ * ({@link GpuModels}), a side ({@link TrainSide}), a precision and a number of GPUs. Data are made
+ * on the first device once and split over the devices once; {@code --warmup} steps run first, then
+ * {@code --steps} timed steps, each as {@code EasyTrain.trainBatch} runs one; the timed region ends
+ * by reading the last loss to the host, which waits for the devices. With {@code --losses} every
+ * step's loss (the first device's slice) is kept on the device and read after the timed region,
+ * for comparing trajectories. Prints one {@code RESULT} line ({@link ResultLine}) with ms/step and
  * samples/s, or FAILED with the error; exits 0 or 1. Peak device memory is sampled by the driver,
  * from outside, the same way for every side.
  *
  * <pre>
  * bash .device/run.sh io.github.djlprecision.bench.GpuTrainBench --model resnet50 --side library \
- *     --precision 16-mixed [--amp-level O2] [--steps 30] [--warmup 5] [--batch N] [--device cpu --tiny]
+ *     --precision 16-mixed [--amp-level O2] [--steps 30] [--warmup 5] [--batch N] [--gpus 2]
+ *     [--losses] [--seed 42] [--device cpu --tiny]
  * </pre>
  */
 @Command(
@@ -61,6 +68,18 @@ public final class GpuTrainBench {
     @Option(names = "--tiny", description = "tiny model sizes, for smoke runs on a CPU")
     private boolean tiny;
 
+    @Option(
+            names = "--gpus",
+            defaultValue = "1",
+            description = "GPUs to train on, the batch split over them (sides library and plain)")
+    private int gpus;
+
+    @Option(names = "--losses", description = "report every step's loss, read after timing")
+    private boolean losses;
+
+    @Option(names = "--seed", description = "engine random seed (weights and data)")
+    private Integer seed;
+
     private GpuTrainBench() {}
 
     /**
@@ -97,6 +116,9 @@ public final class GpuTrainBench {
         configuration.put("model", bench.model);
         configuration.put("side", bench.side);
         configuration.put("precision", bench.precision);
+        if (bench.gpus != 1) {
+            configuration.put("gpus", bench.gpus);
+        }
         if (bench.ampLevel != null) {
             configuration.put("amp_level", bench.ampLevel);
         }
@@ -114,47 +136,103 @@ public final class GpuTrainBench {
         // everything the options can get wrong is checked before the engine loads
         BenchModel bench = GpuModels.of(model, tiny);
         TrainSide how = TrainSide.of(side);
+        if (gpus > 1 && how == TrainSide.PLAIN_AUTOCAST) {
+            throw new IllegalArgumentException(
+                    "--gpus " + gpus + ": side plain-autocast trains on one device only");
+        }
         PrecisionConfig.Builder builder = PrecisionConfig.builder().optPrecision(precision);
         if (ampLevel != null) {
             builder.optAmpLevel(ampLevel);
         }
         PrecisionConfig precisionConfig = builder.build();
         how.check(precisionConfig);
-        Device where = BenchDevices.parse(device);
+        Device[] where = devices();
         if (steps < 1 || warmup < 1) {
             throw new IllegalArgumentException(
                     "--steps and --warmup must be at least 1, got " + steps + " and " + warmup);
         }
         int batchSize = batch == null ? bench.defaultBatch() : batch;
+        if (batchSize % where.length != 0) {
+            throw new IllegalArgumentException(
+                    "--batch " + batchSize + " does not split evenly over " + where.length + " GPUs");
+        }
         result.put("batch", batchSize).put("steps", steps).put("warmup", warmup);
         result.put("describe", bench.describe());
-        BenchEnvironment.start(result, where);
-        try (TrainSession session =
-                TrainSession.open(bench, batchSize, where, how, precisionConfig)) {
-            NDList inputs = bench.inputs(session.manager(), batchSize);
-            NDArray labels = bench.labels(session.manager(), batchSize);
-            result.put("warmup_loss", run(session, inputs, labels, warmup));
+        BenchEnvironment.start(result, where[0]);
+        if (seed != null) {
+            Engine.getInstance().setRandomSeed(seed);
+        }
+        try (TrainSession session = TrainSession.open(bench, batchSize, where, how, precisionConfig)) {
+            NDManager manager = session.manager();
+            List<NDList> slices =
+                    session.slices(bench.inputs(manager, batchSize), bench.labels(manager, batchSize));
+            List<NDList> trajectory = losses ? new ArrayList<>() : null;
+            result.put("warmup_loss", run(session, slices, warmup, trajectory));
             long start = System.nanoTime();
-            float loss = run(session, inputs, labels, steps);
+            float loss = run(session, slices, steps, trajectory);
             double ms = (System.nanoTime() - start) / 1e6 / steps;
             result.put("ms_per_step", ms);
             result.put("samples_per_s", batchSize * 1000.0 / ms);
             result.put("final_loss", loss);
+            if (trajectory != null) {
+                List<Float> read = new ArrayList<>();
+                for (NDList step : trajectory) {
+                    read.add(mean(step));
+                    step.close();
+                }
+                result.put("losses", read);
+            }
             session.facts().forEach(result::put);
         }
     }
 
+    private Device[] devices() {
+        Device first = BenchDevices.parse(device);
+        if (gpus < 1 || (gpus > 1 && !first.isGpu())) {
+            throw new IllegalArgumentException(
+                    "--gpus must be 1, or more with --device gpu; got " + gpus + " on " + device);
+        }
+        if (gpus > 1 && Engine.getInstance().getGpuCount() < gpus) {
+            throw new IllegalArgumentException(
+                    "--gpus " + gpus + " but the engine sees " + Engine.getInstance().getGpuCount());
+        }
+        Device[] devices = new Device[gpus];
+        for (int i = 0; i < gpus; i++) {
+            devices[i] = first.isGpu() ? Device.gpu(i) : first;
+        }
+        return devices;
+    }
+
     /**
-     * Runs steps; the last one's loss is read to the host, which waits for the device.
+     * Runs steps; the last one's loss is read to the host, which waits for the devices.
      *
-     * @return the last step's loss
+     * @param trajectory where to keep every step's per-device losses, or null
+     * @return the last step's loss, the mean over the devices' equal slices
      */
-    private static float run(TrainSession session, NDList inputs, NDArray labels, int count) {
+    private static float run(
+            TrainSession session, List<NDList> slices, int count, List<NDList> trajectory) {
         for (int i = 0; i < count - 1; i++) {
-            session.step(inputs, labels, false);
+            NDList losses = session.step(slices, trajectory != null);
+            if (trajectory != null) {
+                trajectory.add(losses);
+            }
         }
-        try (NDArray loss = session.step(inputs, labels, true)) {
-            return loss.toType(DataType.FLOAT32, false).toFloatArray()[0];
+        NDList last = session.step(slices, true);
+        float value = mean(last);
+        if (trajectory != null) {
+            trajectory.add(last);
+        } else {
+            last.close();
         }
+        return value;
+    }
+
+    /** Reads per-device losses to the host and averages them. */
+    private static float mean(NDList losses) {
+        float sum = 0;
+        for (NDArray loss : losses) {
+            sum += loss.toType(DataType.FLOAT32, false).toFloatArray()[0];
+        }
+        return sum / losses.size();
     }
 }

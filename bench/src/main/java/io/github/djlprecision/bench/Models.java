@@ -72,9 +72,14 @@ final class Models {
         }
     }
 
+    /** Adam, with an epsilon fp16 holds, so that {@code 16-true} measures too (1e-8 is 0 there). */
     static DefaultTrainingConfig adamConfig() {
         return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-4f)).build())
+                .optOptimizer(
+                        Optimizer.adam()
+                                .optLearningRateTracker(Tracker.fixed(1e-4f))
+                                .optEpsilon(1e-4f)
+                                .build())
                 .optDevices(new Device[] {Device.cpu()});
     }
 

@@ -58,6 +58,18 @@ class GpuBenchCpuSmokeTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void aSeededRunReportsTheSameLossTrajectoryTwice() {
+        ResultLine first = train("mlp", "library", "16-mixed", "--losses", "--seed", "42");
+        ResultLine second = train("mlp", "library", "16-mixed", "--losses", "--seed", "42");
+        assertTrained(first);
+        List<Number> losses = (List<Number>) first.get("losses");
+        assertEquals(3, losses.size(), "warm-up and timed steps");
+        assertEquals(losses, second.get("losses"));
+        assertEquals(losses.get(2).floatValue(), ((Number) first.get("final_loss")).floatValue());
+    }
+
+    @Test
     void bertTrainsThroughTheLibraryAndPlainDjl() {
         assertTrained(train("bert", "library", "32-true"));
         assertTrained(train("bert", "library", "16-mixed"));
@@ -75,6 +87,8 @@ class GpuBenchCpuSmokeTest {
         assertTrue(((String) plainHalf.get("error")).contains("32-true"));
         ResultLine unknown = train("vgg", "library", "32-true");
         assertTrue(((String) unknown.get("error")).contains("mlp, resnet50, bert"));
+        ResultLine twoCpus = train("mlp", "library", "16-mixed", "--gpus", "2");
+        assertTrue(((String) twoCpus.get("error")).contains("--device gpu"));
         ResultLine badOption = GpuTrainBench.run("--model", "mlp", "--side", "plain", "--bogus");
         assertFalse(badOption.ok());
         ResultLine badPath =

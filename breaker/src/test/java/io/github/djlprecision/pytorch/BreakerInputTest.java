@@ -15,6 +15,11 @@ import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.breaker.PrecisionBreakerConfig;
 import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -79,6 +84,113 @@ class BreakerInputTest {
         assertEquals(25f, builder.optMinimumNumberOfSteps(10).build().getFailureRateThreshold());
     }
 
+
+    /** Every public setting of {@link PrecisionBreakerConfig} has a case in {@link #badBreakerSettings}. */
+    @Test
+    void everyBreakerSettingHasABadInputCase() {
+        Set<String> settings = new TreeSet<>();
+        for (java.lang.reflect.Method method : PrecisionBreakerConfig.Builder.class.getDeclaredMethods()) {
+            if (java.lang.reflect.Modifier.isPublic(method.getModifiers())) {
+                settings.add(SettingNames.of(PrecisionBreakerConfig.Builder.class, method));
+            }
+        }
+        assertEquals(
+                new TreeSet<>(
+                        List.of(
+                                "PrecisionBreakerConfig.build()",
+                                "PrecisionBreakerConfig.optFailureRateThreshold(float)",
+                                "PrecisionBreakerConfig.optLossScaleFloor(float)",
+                                "PrecisionBreakerConfig.optMinimumNumberOfSteps(int)",
+                                "PrecisionBreakerConfig.optProbeSteps(int)",
+                                "PrecisionBreakerConfig.optSlidingWindowSize(int)",
+                                "PrecisionBreakerConfig.optWaitSteps(int)")),
+                settings,
+                "a new breaker setting needs a case in badBreakerSettings");
+    }
+
+    private static PrecisionConfig guarded() {
+        return PrecisionConfig.builder()
+                .optPrecision("16-mixed")
+                .optDecorator(PrecisionBreakerConfig.defaults())
+                .build();
+    }
+
+    /** The properties a 16-mixed trainer with the breaker writes after one step. */
+    private static Map<String, String> savedState() {
+        try (Model model = ClassificationTask.mlp("breaker-state");
+                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), guarded())) {
+            trainer.initialize(Runs.inputShape());
+            Runs.step(trainer, 0, NORMAL);
+            trainer.writeCheckpointState();
+            return new TreeMap<>(model.getProperties());
+        }
+    }
+
+    /** A saved key in the breaker's terms: precisions as {@code <p>}, plugin keys as {@code *}. */
+    private static String pattern(String key) {
+        String general = key;
+        for (io.github.djlprecision.Precision precision : io.github.djlprecision.Precision.values()) {
+            general = general.replace("." + precision.value() + ".", ".<p>.");
+        }
+        return general.replaceAll("last_good\\..*", "last_good.*").replaceAll("^precision\\.rung\\.<p>\\..*", "precision.rung.<p>.*");
+    }
+
+    @Test
+    void everyRestoredBreakerKeyIsValidatedWithItsAcceptedRange() {
+        String precisions = "accepted: 64-true, 32-true, 16-mixed, bf16-mixed, 16-true, bf16-true.";
+        String[][] cases = {
+            {"precision.breaker.active", "16-mixd", "breaker.active names '16-mixd', which is not a precision", precisions},
+            {"precision.breaker.active", "16", "names '16', which is not a precision"},
+            {"precision.breaker.16-mixed.state", "SMOULDERING", "accepted: CLOSED, OPEN, HALF_OPEN"},
+            {"precision.breaker.bf16-mixed.state", "open", "accepted: CLOSED, OPEN, HALF_OPEN"},
+            {"precision.breaker.16-mixed.open_steps", "-1", "accepted: a whole number of steps in [0, 2147483647]"},
+            {"precision.breaker.16-mixed.open_steps", "soon", "accepted: a whole number of steps in [0, 2147483647]"},
+            {"precision.breaker.16-mixed.last_good.scaler.scale", "abc", "under breaker.16-mixed.last_good.*", "scaler.scale='abc' is invalid"},
+            {"precision.breaker.16-mixed.last_good.scaler.growth_tracker", "-2", "under breaker.16-mixed.last_good.*", "accepted: a whole number in [0, 1999]"},
+            {"precision.breaker.16-mixed.bogus", "1", "unknown key breaker.16-mixed.bogus", "breaker.<p>.last_good.*"},
+            {"precision.breaker.16-mixd.state", "OPEN", "breaker.16-mixd.state names '16-mixd'", precisions},
+            {"precision.rung.bf16-mixed.scaler.scale", "1024.0", "under rung.bf16-mixed.*", "bf16-mixed keeps no loss-scaler state"},
+            {"precision.rung.16-mixd.scaler.scale", "1024.0", "rung.16-mixd.scaler.scale names '16-mixd'", precisions},
+        };
+        Map<String, String> saved = savedState();
+        Set<String> covered = new TreeSet<>();
+        for (String[] c : cases) {
+            covered.add(pattern(c[0]));
+        }
+        for (String key : saved.keySet()) {
+            if (key.startsWith("precision.breaker.") || key.startsWith("precision.rung.")) {
+                assertTrue(covered.contains(pattern(key)), "no case for " + key + " (" + pattern(key) + ")");
+            }
+        }
+        for (String[] c : cases) {
+            try (Model model = ClassificationTask.mlp("breaker-state")) {
+                saved.forEach(model::setProperty);
+                model.setProperty(c[0], c[1]);
+                String[] fragments = Arrays.copyOfRange(c, 1, c.length);
+                fragments[0] = "The model's saved precision state is invalid";
+                assertRejected(
+                        IllegalArgumentException.class,
+                        () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), guarded()),
+                        fragments);
+                assertEquals(0, ManagerTree.of(model.getNDManager()).managers(), c[0]);
+            }
+        }
+    }
+
+    @Test
+    void twoThousandRefusedBreakerStatesLeaveNothingAttached() {
+        try (Model model = ClassificationTask.mlp("breaker-leak")) {
+            savedState().forEach(model::setProperty);
+            model.setProperty("precision.breaker.16-mixed.state", "SMOULDERING");
+            ManagerTree before = ManagerTree.of(model.getNDManager());
+            for (int i = 0; i < RefusedTrainerLeakTest.REFUSALS; i++) {
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), guarded()));
+            }
+            assertEquals(before, ManagerTree.of(model.getNDManager()));
+        }
+    }
 
     @Test
     void breakerOnAPrecisionItCannotGuardLosesNothing() {

@@ -54,11 +54,21 @@ public final class DynamicLossScaler implements AutoCloseable {
      */
     public void attach(NDManager parent) {
         close();
-        manager = parent.newSubManager();
-        manager.setName("loss-scaler");
-        scale = manager.create(new float[] {hostState.scale()});
-        growthTracker = manager.create(new int[] {hostState.growthTracker()});
-        minScale = manager.create(new float[] {config.getMinScale()});
+        NDManager attached = parent.newSubManager();
+        try {
+            attached.setName("loss-scaler");
+            NDArray newScale = attached.create(new float[] {hostState.scale()});
+            NDArray newTracker = attached.create(new int[] {hostState.growthTracker()});
+            NDArray newMin = attached.create(new float[] {config.getMinScale()});
+            manager = attached;
+            scale = newScale;
+            growthTracker = newTracker;
+            minScale = newMin;
+        } catch (RuntimeException e) {
+            // e.g. a device LibTorch cannot allocate on: stay detached, holding the host state
+            attached.close();
+            throw e;
+        }
     }
 
     /**

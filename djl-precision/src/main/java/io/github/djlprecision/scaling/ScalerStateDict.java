@@ -3,6 +3,8 @@ package io.github.djlprecision.scaling;
 import io.github.djlprecision.GradScalerConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The loss scaler's checkpoint state as strings (torch's {@code GradScaler.state_dict}: scale,
@@ -21,6 +23,7 @@ public final class ScalerStateDict {
     private static final String BACKOFF_FACTOR = "scaler.backoff_factor";
     private static final String GROWTH_INTERVAL = "scaler.growth_interval";
     private static final String MIN_SCALE = "scaler.min_scale";
+    private static final String PREFIX = "scaler.";
 
     private ScalerStateDict() {}
 
@@ -45,74 +48,139 @@ public final class ScalerStateDict {
     }
 
     /**
-     * Restores a scaler from {@link #save}'s keys; keys that are absent keep the scaler's values.
-     * Only the choice of kernels stays as configured.
+     * Restores a scaler from {@link #save}'s keys; settings keys that are absent keep the scaler's
+     * values. Only the choice of kernels stays as configured. Every value is checked for what it
+     * means, against the other saved values where it depends on them.
      *
      * @param scaler the scaler
-     * @param state the saved state
-     * @throws IllegalArgumentException naming the key, its value and what is accepted
+     * @param state the saved state; no {@code scaler.} key at all restores nothing
+     * @throws IllegalArgumentException naming the key, its value and the accepted range
      */
     public static void load(DynamicLossScaler scaler, Map<String, String> state) {
         if (!state.containsKey(SCALE)) {
+            for (String key : state.keySet()) {
+                if (key.startsWith(PREFIX)) {
+                    throw new IllegalArgumentException(
+                            "Saved loss-scaler state has "
+                                    + key
+                                    + " but no "
+                                    + SCALE
+                                    + "; accepted: all of the scaler's keys, or none.");
+                }
+            }
             return;
         }
         GradScalerConfig current = scaler.getConfig();
-        GradScalerConfig saved;
-        ScalerState restored;
-        String key = INIT_SCALE;
+        GradScalerConfig.Builder builder =
+                GradScalerConfig.builder().optFusedKernels(current.isFusedKernels());
+        float initScale =
+                check(
+                        state,
+                        INIT_SCALE,
+                        floatOf(state, INIT_SCALE, current.getInitScale()),
+                        "a finite number above 0",
+                        builder::optInitScale);
+        check(
+                state,
+                GROWTH_FACTOR,
+                floatOf(state, GROWTH_FACTOR, current.getGrowthFactor()),
+                "a finite number above 1",
+                builder::optGrowthFactor);
+        check(
+                state,
+                BACKOFF_FACTOR,
+                floatOf(state, BACKOFF_FACTOR, current.getBackoffFactor()),
+                "a number strictly between 0 and 1",
+                builder::optBackoffFactor);
+        int growthInterval =
+                check(
+                        state,
+                        GROWTH_INTERVAL,
+                        intOf(state, GROWTH_INTERVAL, current.getGrowthInterval()),
+                        "a whole number of at least 1",
+                        builder::optGrowthInterval);
+        float minScale =
+                check(
+                        state,
+                        MIN_SCALE,
+                        floatOf(state, MIN_SCALE, current.getMinScale()),
+                        "a number in [2^-126 (1.1754944E-38), "
+                                + INIT_SCALE
+                                + " "
+                                + initScale
+                                + "]",
+                        floor -> {
+                            builder.optMinScale(floor);
+                            if (floor > initScale) {
+                                throw new IllegalArgumentException("above the initial scale");
+                            }
+                        });
+        float scale =
+                check(
+                        state,
+                        SCALE,
+                        floatOf(state, SCALE, Float.NaN),
+                        "a finite number in [" + MIN_SCALE + " " + minScale + ", 3.4028235E38]",
+                        value -> {
+                            if (!(value >= minScale) || Float.isInfinite(value)) {
+                                throw new IllegalArgumentException("out of range");
+                            }
+                        });
+        int growthTracker =
+                check(
+                        state,
+                        GROWTH_TRACKER,
+                        intOf(state, GROWTH_TRACKER, 0),
+                        "a whole number in [0, "
+                                + (growthInterval - 1)
+                                + "] (below "
+                                + GROWTH_INTERVAL
+                                + " "
+                                + growthInterval
+                                + ")",
+                        tracker -> {
+                            if (tracker < 0 || tracker >= growthInterval) {
+                                throw new IllegalArgumentException("out of range");
+                            }
+                        });
+        scaler.restore(new ScalerState(scale, growthTracker), builder.build());
+    }
+
+    /** Parses and validates a value; either failure is reported with the accepted range. */
+    private static <T> T check(
+            Map<String, String> state,
+            String key,
+            Supplier<T> parsed,
+            String accepted,
+            Consumer<T> validation) {
         try {
-            GradScalerConfig.Builder builder =
-                    GradScalerConfig.builder()
-                            .optInitScale(floatOf(state, INIT_SCALE, current.getInitScale()));
-            key = GROWTH_FACTOR;
-            builder.optGrowthFactor(floatOf(state, GROWTH_FACTOR, current.getGrowthFactor()));
-            key = BACKOFF_FACTOR;
-            builder.optBackoffFactor(floatOf(state, BACKOFF_FACTOR, current.getBackoffFactor()));
-            key = GROWTH_INTERVAL;
-            builder.optGrowthInterval(intOf(state, GROWTH_INTERVAL, current.getGrowthInterval()));
-            key = MIN_SCALE;
-            builder.optMinScale(floatOf(state, MIN_SCALE, current.getMinScale()));
-            key = INIT_SCALE + " and " + MIN_SCALE;
-            saved = builder.optFusedKernels(current.isFusedKernels()).build();
-            key = SCALE + " and " + GROWTH_TRACKER;
-            restored =
-                    new ScalerState(
-                            floatOf(state, SCALE, Float.NaN), intOf(state, GROWTH_TRACKER, 0));
-            if (restored.growthTracker() >= saved.getGrowthInterval()) {
-                throw new IllegalArgumentException(
-                        "the growth tracker must be below the growth interval "
-                                + saved.getGrowthInterval()
-                                + ", got "
-                                + restored.growthTracker());
-            }
-            scaler.restore(restored, saved);
+            T value = parsed.get();
+            validation.accept(value);
+            return value;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
-                    "Saved loss-scaler state " + key + " is invalid: " + e.getMessage(), e);
+                    "Saved loss-scaler state "
+                            + key
+                            + "='"
+                            + state.get(key)
+                            + "' is invalid; accepted: "
+                            + accepted
+                            + ".",
+                    e);
         }
     }
 
-    private static float floatOf(Map<String, String> state, String key, float otherwise) {
-        String value = state.get(key);
-        if (value == null) {
-            return otherwise;
-        }
-        try {
-            return Float.parseFloat(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + value + "' is not a number", e);
-        }
+    private static Supplier<Float> floatOf(Map<String, String> state, String key, float otherwise) {
+        return () -> {
+            String value = state.get(key);
+            return value == null ? otherwise : Float.parseFloat(value);
+        };
     }
 
-    private static int intOf(Map<String, String> state, String key, int otherwise) {
-        String value = state.get(key);
-        if (value == null) {
-            return otherwise;
-        }
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + value + "' is not a whole number", e);
-        }
+    private static Supplier<Integer> intOf(Map<String, String> state, String key, int otherwise) {
+        return () -> {
+            String value = state.get(key);
+            return value == null ? otherwise : Integer.parseInt(value);
+        };
     }
 }

@@ -1,12 +1,15 @@
 package io.github.djlprecision.spi;
 
+import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import io.github.djlprecision.PluginDecoratorConfig;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -52,11 +55,15 @@ public final class PrecisionPlugins {
      *
      * @param request what to build for
      * @return the plugin
-     * @throws UnsupportedPrecisionException listing every problem found (no provider, what the
-     *     provider refuses, what a decorator refuses, clipping the recipe cannot do), each with
-     *     what to use instead
+     * @throws UnsupportedPrecisionException listing every problem found, each with what to use
+     *     instead: a GPU the engine cannot see (reported alone); else no provider, what the
+     *     provider refuses, what a decorator refuses, clipping the recipe cannot do
      */
     public static PrecisionPlugin create(PluginRequest request) {
+        List<String> unavailable = unavailableDevices(request);
+        if (!unavailable.isEmpty()) {
+            throw new UnsupportedPrecisionException(unavailable);
+        }
         List<String> problems = new ArrayList<>();
         PrecisionPlugin plugin = null;
         try {
@@ -214,11 +221,77 @@ public final class PrecisionPlugins {
                         + plugin.getPath()
                         + " holds parameters in "
                         + wanted
-                        + ", and DJL cannot convert existing ones (Block.cast throws). Use a"
-                        + " precision that holds "
+                        + ", and DJL cannot convert existing ones (Block.cast throws). Train it"
+                        + " in a precision that holds "
                         + found
-                        + " parameters, or create the trainer on a block whose parameters are"
-                        + " not yet created and call trainer.initialize(...).");
+                        + " parameters"
+                        + holding(found)
+                        + ", or create the trainer on a block whose parameters are not yet"
+                        + " created and call trainer.initialize(...).");
+    }
+
+    /** The precisions that hold parameters of a type, e.g. " ('16-true')"; empty if none. */
+    private static String holding(DataType type) {
+        String names =
+                Arrays.stream(Precision.values())
+                        .filter(p -> p.parameterType() == type && p != Precision.BF16_TRUE)
+                        .map(p -> "'" + p.value() + "'")
+                        .collect(Collectors.joining(", "));
+        return names.isEmpty() ? "" : " (" + names + ")";
+    }
+
+    /**
+     * Lists the GPUs of a request (its devices and the model's) that the engine cannot see, e.g.
+     * every GPU on a machine without CUDA or with LibTorch's CPU build. Without this check the
+     * first allocation there fails inside the engine ("Could not run 'aten::empty.memory_format'
+     * with arguments from the 'CUDA' backend"). Reads DJL's GPU count; allocates nothing.
+     */
+    private static List<String> unavailableDevices(PluginRequest request) {
+        Device modelDevice =
+                request.model() == null ? null : request.model().getNDManager().getDevice();
+        boolean anyGpu =
+                request.devices().stream().anyMatch(Device::isGpu)
+                        || modelDevice != null && modelDevice.isGpu();
+        if (!anyGpu || !Engine.hasEngine(request.engineName())) {
+            return List.of();
+        }
+        int visible = Engine.getEngine(request.engineName()).getGpuCount();
+        String why =
+                ", which is not available: the "
+                        + request.engineName()
+                        + " engine sees "
+                        + visible
+                        + " GPU"
+                        + (visible == 1 ? "" : "s")
+                        + " on this machine"
+                        + (visible == 0
+                                ? " (no CUDA driver, or the engine's CPU-only natives)"
+                                : " (ids 0 to " + (visible - 1) + ")")
+                        + ".";
+        List<String> problems = new ArrayList<>();
+        for (Device device : request.devices()) {
+            if (device.isGpu() && device.getDeviceId() >= visible) {
+                problems.add(
+                        "Device "
+                                + device
+                                + why
+                                + " Use Device.cpu()"
+                                + (visible == 0 ? "" : " or a visible GPU")
+                                + ", or install the engine's CUDA natives (README: GPU quick"
+                                + " start).");
+            }
+        }
+        if (modelDevice != null && modelDevice.isGpu() && modelDevice.getDeviceId() >= visible) {
+            problems.add(
+                    "Model '"
+                            + request.model().getName()
+                            + "' was created on "
+                            + modelDevice
+                            + why
+                            + " Create it on an available device, e.g. Model.newInstance(name,"
+                            + " Device.cpu()).");
+        }
+        return problems;
     }
 
     private static Optional<PluginDecorator> decorator(String name) {

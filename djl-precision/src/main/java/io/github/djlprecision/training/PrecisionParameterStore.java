@@ -90,6 +90,10 @@ final class PrecisionParameterStore extends ParameterStore {
                 }
                 entry.computed[index] = computed;
             }
+            followFreezing(parameter, entry.values[index]);
+            if (entry.computed[index] != entry.values[index]) {
+                followFreezing(parameter, entry.computed[index]);
+            }
             return entry.computed[index];
         }
     }
@@ -139,6 +143,26 @@ final class PrecisionParameterStore extends ParameterStore {
     /** Nothing to copy back: the first device's value is the parameter's own array. */
     @Override
     public void sync() {}
+
+    /**
+     * Makes a copy require a gradient exactly when its parameter does. DJL's {@code
+     * Parameter.freeze} changes only the parameter's own array; a copy that kept requiring one
+     * would collect gradients while frozen that no step clears (steps update trainable
+     * parameters only), and the first step after unfreezing would apply them all. A copy that
+     * starts requiring one again starts from a zero gradient.
+     */
+    private void followFreezing(Parameter parameter, NDArray copy) {
+        boolean wanted = parameter.requiresGradient();
+        if (copy == parameter.getArray() || copy.hasGradient() == wanted) {
+            return;
+        }
+        copy.setRequiresGradient(wanted);
+        if (wanted) {
+            try (NDArray gradient = copy.getGradient()) {
+                plugin.getKernels().zero(List.of(gradient));
+            }
+        }
+    }
 
     /**
      * Returns the entries of the parameters that require a gradient, in the order given.

@@ -2,6 +2,7 @@ package io.github.djlprecision.training;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.TrainingDivergedException;
 import ai.djl.metric.Dimension;
 import ai.djl.metric.Metrics;
 import ai.djl.metric.Unit;
@@ -100,8 +101,11 @@ public class PrecisionTrainer extends Trainer {
     private long epochSkipped;
     private long epochSteps;
     private StepOutcome lastOutcome;
+    /** A divergence found while reading outcomes, thrown by the next step or epoch end. */
+    private TrainingDivergedException divergence;
     private final Map<Device, NDArray> shares = new ConcurrentHashMap<>();
     private List<Parameter> parameters;
+    private volatile boolean initialized;
     private boolean closed;
 
     private PrecisionTrainer(
@@ -117,14 +121,14 @@ public class PrecisionTrainer extends Trainer {
         devices = getDevices();
         stepIndex = state.steps();
         skippedSteps = state.skipped();
-        if (getMetrics() == null) {
-            Metrics metrics = new Metrics();
-            metrics.setLimit(DEFAULT_METRICS_LIMIT);
-            setMetrics(metrics);
-        }
-        server = new PrecisionParameterServer(userConfig.getOptimizer());
-        store = new PrecisionParameterStore(getManager(), plugin, server, devices);
         try {
+            if (getMetrics() == null) {
+                Metrics metrics = new Metrics();
+                metrics.setLimit(DEFAULT_METRICS_LIMIT);
+                setMetrics(metrics);
+            }
+            server = new PrecisionParameterServer(userConfig.getOptimizer());
+            store = new PrecisionParameterStore(getManager(), plugin, server, devices);
             plugin.onTrainerCreated(new Context());
             fused = plugin.fuseOptimizer(userConfig.getOptimizer()).orElse(null);
             recorder = new StepRecorder(getManager(), readScale());
@@ -153,7 +157,9 @@ public class PrecisionTrainer extends Trainer {
      * @param precisionConfig the precision to train in
      * @return the trainer
      * @throws UnsupportedPrecisionException listing every reason this precision cannot train on
-     *     the model's engine and devices with these settings, naming what can
+     *     the model's engine and devices with these settings, naming what can; or when the
+     *     optimizer's epsilon is 0 in the type the parameters are updated in (Adam's default 1e-8
+     *     in fp16: {@code 16-true}, Apex O3)
      * @throws IllegalArgumentException if an argument is null, the training config names no
      *     device or one twice, or the model's saved precision state is invalid
      * @throws IllegalStateException if the model has no block
@@ -188,6 +194,27 @@ public class PrecisionTrainer extends Trainer {
                                 PluginRequest.Purpose.TRAINING,
                                 model));
         try {
+            Device modelDevice = model.getNDManager().getDevice();
+            if (!modelDevice.equals(devices[0])) {
+                throw new UnsupportedPrecisionException(
+                        "Model '"
+                                + model.getName()
+                                + "' was created on "
+                                + modelDevice
+                                + ", but training runs first on "
+                                + devices[0]
+                                + ", which must hold the model's parameters. Create the model"
+                                + " there (Model.newInstance(name, device)), or list its device"
+                                + " first in DefaultTrainingConfig.optDevices(...).");
+            }
+            OptimizerConstants.problem(
+                            trainingConfig.getOptimizer(),
+                            plugin.getParameterType(),
+                            plugin.getPrecision() + " via " + plugin.getPath())
+                    .ifPresent(
+                            problem -> {
+                                throw new UnsupportedPrecisionException(problem);
+                            });
             state = restore(plugin, state);
         } catch (RuntimeException e) {
             plugin.close();
@@ -261,6 +288,18 @@ public class PrecisionTrainer extends Trainer {
         Model model = getModel();
         plugin.beforeInitialize(model);
         model.getBlock().initialize(model.getNDManager(), model.getDataType(), shapes);
+        prepare();
+    }
+
+    /**
+     * Puts the precision in place over parameters that exist: checks their device, lets the
+     * plugin convert the model and makes the arrays the forward computes with.
+     */
+    private synchronized void prepare() {
+        if (initialized) {
+            return;
+        }
+        Model model = getModel();
         for (Parameter parameter : parameters()) {
             Device held = parameter.getArray().getDevice();
             if (!held.equals(devices[0])) {
@@ -281,6 +320,7 @@ public class PrecisionTrainer extends Trainer {
                 store.getValue(parameter, device, true);
             }
         }
+        initialized = true;
     }
 
     /**
@@ -324,12 +364,18 @@ public class PrecisionTrainer extends Trainer {
     }
 
     private NDList inPrecision(NDList input, UnaryOperator<NDList> forward) {
-        if (!getModel().getBlock().isInitialized()) {
-            throw new IllegalStateException(
-                    "Call trainer.initialize(inputShapes) before the first forward pass:"
-                            + " djl-precision creates the parameters in "
-                            + plugin.getPrecision()
-                            + "'s data type there.");
+        if (!initialized) {
+            if (!getModel().getBlock().isInitialized()) {
+                throw new IllegalStateException(
+                        "Call trainer.initialize(inputShapes) before the first forward pass:"
+                                + " djl-precision creates the parameters in "
+                                + plugin.getPrecision()
+                                + "'s data type there.");
+            }
+            // parameters that exist (loaded, or trained by an earlier trainer) train without
+            // initialize in DJL, and here too, once the precision is in place
+            plugin.beforeInitialize(getModel());
+            prepare();
         }
         long begin = System.nanoTime();
         NDList converted = plugin.convertInput(input);
@@ -393,6 +439,12 @@ public class PrecisionTrainer extends Trainer {
      * step. With a fused optimizer nothing is read from the device here: outcomes are read every
      * {@value #OUTCOME_READ_INTERVAL} steps, at the end of every epoch and whenever one of this
      * trainer's getters needs them.
+     *
+     * @throws TrainingDivergedException once, from the first step or epoch end after the outcomes
+     *     that show {@link PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row
+     *     at the loss scale's floor were read (this step's with DJL's optimizers; with a fused
+     *     one, up to {@value #OUTCOME_READ_INTERVAL} steps later); the message names the step. The
+     *     step itself has run, and the trainer stays usable.
      */
     @Override
     public void step() {
@@ -405,6 +457,16 @@ public class PrecisionTrainer extends Trainer {
             resolveOutcomes();
         }
         addMetric("step", begin);
+        throwDivergence();
+    }
+
+    /** Throws a divergence found since the last throw, once. */
+    private void throwDivergence() {
+        TrainingDivergedException found = divergence;
+        divergence = null;
+        if (found != null) {
+            throw found;
+        }
     }
 
     /** 1 / the number of devices, as a scalar on a loss's device, made once per device. */
@@ -422,7 +484,10 @@ public class PrecisionTrainer extends Trainer {
                 });
     }
 
-    /** Reads the outcomes still on the device and reports them. */
+    /**
+     * Reads the outcomes still on the device and reports them; a divergence found among them is
+     * kept for {@link #throwDivergence} so that getters never throw.
+     */
     private void resolveOutcomes() {
         for (StepOutcome outcome : recorder.resolve()) {
             lastOutcome = outcome;
@@ -442,13 +507,18 @@ public class PrecisionTrainer extends Trainer {
                     metrics.addMetric(METRIC_LOSS_SCALE, outcome.lossScale());
                 }
             }
-            lossScaleMonitor
-                    .observe(outcome)
-                    .ifPresent(
-                            diagnosis -> {
-                                logger.warn(diagnosis.message());
-                                notifyPrecisionListeners(l -> l.onLowLossScale(this, diagnosis));
-                            });
+            try {
+                lossScaleMonitor
+                        .observe(outcome)
+                        .ifPresent(
+                                diagnosis -> {
+                                    logger.warn(diagnosis.message());
+                                    notifyPrecisionListeners(
+                                            l -> l.onLowLossScale(this, diagnosis));
+                                });
+            } catch (TrainingDivergedException e) {
+                divergence = divergence == null ? e : divergence;
+            }
         }
     }
 
@@ -488,6 +558,7 @@ public class PrecisionTrainer extends Trainer {
         epochSkipped = 0;
         epochSteps = 0;
         writeCheckpointState();
+        throwDivergence();
     }
 
     /** The model's parameters, collected once: walking the block tree every step costs more. */

@@ -15,18 +15,28 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Predicate;
 
 /**
- * The user's {@link TrainingConfig}, read through, with the trainer's own listener ahead of the
- * user's, so that the precision state is in the model's properties before any user listener (a
- * {@code CheckpointsTrainingListener}, say) saves the model.
+ * The user's {@link TrainingConfig}, read through, with two changes: the trainer's own listener
+ * goes ahead of the user's, so that the precision state is in the model's properties before any
+ * user listener (a {@code CheckpointsTrainingListener}, say) saves the model; and the loss and
+ * evaluators feed their accumulators float32 values, so that DJL's listeners work in every
+ * precision ({@link Float32AccumulatingLoss}).
  */
 final class PrecisionTrainingConfig implements TrainingConfig {
 
     private final TrainingConfig delegate;
     private final TrainingListener own;
+    private final Loss loss;
+    private final List<Evaluator> evaluators;
 
     PrecisionTrainingConfig(TrainingConfig delegate, TrainingListener own) {
         this.delegate = delegate;
         this.own = own;
+        Loss userLoss = delegate.getLossFunction();
+        loss = userLoss == null ? null : new Float32AccumulatingLoss(userLoss);
+        evaluators = new ArrayList<>();
+        for (Evaluator evaluator : delegate.getEvaluators()) {
+            evaluators.add(new Float32AccumulatingEvaluator(evaluator));
+        }
     }
 
     @Override
@@ -44,14 +54,16 @@ final class PrecisionTrainingConfig implements TrainingConfig {
         return delegate.getOptimizer();
     }
 
+    /** The user's loss, its accumulators fed float32 values ({@link Float32AccumulatingLoss}). */
     @Override
     public Loss getLossFunction() {
-        return delegate.getLossFunction();
+        return loss;
     }
 
+    /** The user's evaluators, their accumulators fed float32 values. */
     @Override
     public List<Evaluator> getEvaluators() {
-        return delegate.getEvaluators();
+        return evaluators;
     }
 
     @Override

@@ -44,7 +44,11 @@ record TrainerState(String precision, long steps, long skipped, Map<String, Stri
             return new TrainerState(null, 0, 0, Map.of());
         }
         try {
-            Precision.parse(precision);
+            // the value as written, not a legacy alias (which parse would accept with a warning)
+            if (!Precision.parse(precision).value().equals(precision)) {
+                throw new IllegalArgumentException(
+                        "a legacy alias; accepted: " + Precision.parse(precision).value());
+            }
         } catch (IllegalArgumentException e) {
             throw invalid(VALUE, precision, e.getMessage());
         }
@@ -69,14 +73,18 @@ record TrainerState(String precision, long steps, long skipped, Map<String, Stri
         if (value == null) {
             return 0;
         }
+        String accepted =
+                "accepted: a whole number in [0, "
+                        + (max == Long.MAX_VALUE ? Long.toString(max) : PREFIX + STEPS + " " + max)
+                        + "]";
         long parsed;
         try {
             parsed = Long.parseLong(value);
         } catch (NumberFormatException e) {
-            throw invalid(key, value, "not a whole number");
+            throw invalid(key, value, "not a whole number; " + accepted);
         }
         if (parsed < 0 || parsed > max) {
-            throw invalid(key, value, "accepted: a whole number in [0, " + max + "]");
+            throw invalid(key, value, accepted);
         }
         return parsed;
     }

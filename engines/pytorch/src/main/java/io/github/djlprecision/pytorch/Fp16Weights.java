@@ -102,7 +102,9 @@ final class Fp16Weights {
                                 + entry.getKey()
                                 + " is "
                                 + type
-                                + ": only float32 weights are converted to float16.");
+                                + ": only float32 weights are converted to float16. Run the"
+                                + " model in the precision of its parameters ('64-true' for"
+                                + " float64), or load a float32 model.");
             }
         }
         return problems;

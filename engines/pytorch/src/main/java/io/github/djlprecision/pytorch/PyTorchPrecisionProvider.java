@@ -198,16 +198,17 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         Model model = request.model();
         boolean inference = request.purpose() == PluginRequest.Purpose.INFERENCE;
         String weightsNote = "";
-        if (problems.isEmpty()
-                && inference
-                && hasParameters(model)
-                && config.getAmpLevel().isEmpty()) {
-            InferencePlan inferencePlan = planInference(config, device, model.getBlock(), problems);
+        if (problems.isEmpty() && inference && hasParameters(model)) {
+            Precision recipe = inferenceRecipe(config);
+            InferencePlan inferencePlan =
+                    planInference(config, recipe, device, model.getBlock(), problems);
+            if (problems.isEmpty() && inferencePlan.plugin != null) {
+                return inferencePlan.plugin;
+            }
+            InferenceParameterTypes.problem(model, recipe, describe(config))
+                    .ifPresent(problems::add);
             if (!problems.isEmpty()) {
                 throw new UnsupportedPrecisionException(problems);
-            }
-            if (inferencePlan.plugin != null) {
-                return inferencePlan.plugin;
             }
             weightsNote = inferencePlan.weightsNote;
         }
@@ -229,6 +230,34 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         return plan.build(config, device, weightsNote, root);
     }
 
+    /**
+     * Returns the precision whose inference recipe a setting runs: its own, or for an Apex level
+     * the recipe of its forward pass: O0 fp32, O1 autocast ({@code 16-mixed}), O2 and O3 fp16
+     * weights ({@code 16-true}: converted once, batch norm kept fp32 as Apex's {@code
+     * keep_batchnorm_fp32}). O2's fp16 working copies exist only in a trainer.
+     */
+    private static Precision inferenceRecipe(PrecisionConfig config) {
+        AmpLevel level = config.getAmpLevel().orElse(null);
+        if (level == null) {
+            return config.getPrecision();
+        }
+        switch (level) {
+            case O0:
+                return Precision.FLOAT_TRUE;
+            case O1:
+                return Precision.HALF_MIXED;
+            default:
+                return Precision.HALF_TRUE;
+        }
+    }
+
+    private static String describe(PrecisionConfig config) {
+        return "'"
+                + config.getPrecision()
+                + "'"
+                + config.getAmpLevel().map(l -> " amp_level " + l).orElse("");
+    }
+
     private static boolean hasParameters(Model model) {
         return model != null && model.getBlock() != null && model.getBlock().isInitialized();
     }
@@ -241,8 +270,12 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
      *     saying why, or with problems added when the request must be refused
      */
     private InferencePlan planInference(
-            PrecisionConfig config, Device device, Block root, List<String> problems) {
-        Precision precision = config.getPrecision();
+            PrecisionConfig config,
+            Precision precision,
+            Device device,
+            Block root,
+            List<String> problems) {
+        String level = config.getAmpLevel().map(l -> "apex-" + l + " ").orElse("");
         WeightConversion conversion = config.getWeightConversion();
         if (precision == Precision.BF16_MIXED) {
             if (conversion == WeightConversion.ALWAYS) {
@@ -268,7 +301,8 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         if (!converted && conversion == WeightConversion.NEVER) {
             if (precision == Precision.HALF_TRUE) {
                 problems.add(
-                        "16-true runs float16 weights, but this model holds float32 ones and"
+                        describe(config)
+                                + " runs float16 weights, but this model holds float32 ones and"
                                 + " weight conversion is NEVER. Use AUTO (the default) to convert"
                                 + " them once, or '16-mixed' to keep them and cast per call.");
             }
@@ -277,18 +311,21 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         List<String> why = Fp16Weights.problems(root, autocast);
         if (why.isEmpty()) {
             String path =
-                    autocast
-                            ? "native-autocast("
-                                    + (device.isGpu() ? "cuda" : "cpu")
-                                    + ", float16) over "
-                                    + AUTOCAST_PATH
-                            : HALF_PATH
-                                    + (nativeAmp == null
-                                            ? ""
-                                            : ", no autocast: " + nativeAmp.reason);
+                    level
+                            + (autocast
+                                    ? "native-autocast("
+                                            + (device.isGpu() ? "cuda" : "cpu")
+                                            + ", float16) over "
+                                            + AUTOCAST_PATH
+                                    : HALF_PATH
+                                            + (nativeAmp == null
+                                                    ? ""
+                                                    : ", no autocast: " + nativeAmp.reason));
             return new InferencePlan(
                     new ConvertedWeightsPlugin(
-                            precision, autocast ? new NativeAutocast(nativeAmp.amp) : null, path),
+                            config.getPrecision(),
+                            autocast ? new NativeAutocast(nativeAmp.amp) : null,
+                            path),
                     "");
         }
         if (precision == Precision.HALF_TRUE
@@ -309,6 +346,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         String fp16 = Fp16Weights.firstFp16Weight(model.getBlock());
         if (fp16 != null) {
             String property = model.getProperty(WeightConversion.PROPERTY);
+            String saved = model.getProperty("precision.value");
             problems.add(
                     "Parameter "
                             + fp16
@@ -322,8 +360,13 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                                             + ")")
                             + ", but "
                             + precision
-                            + " trains float32 weights. Load the float32 model it was converted"
-                            + " from.");
+                            + " trains float32 weights. "
+                            + (saved == null
+                                    ? "Load"
+                                    : "Train it in the precision it was saved in ('"
+                                            + saved
+                                            + "'), or load")
+                            + " the float32 model it was converted from.");
         }
     }
 

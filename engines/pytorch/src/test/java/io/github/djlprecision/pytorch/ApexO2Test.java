@@ -147,24 +147,26 @@ class ApexO2Test {
     }
 
     @Test
-    void plainHalfAdamDivergesWhereO2ConvergesToFloat32() {
+    void plainHalfAdamIsRefusedWhereO2ConvergesToFloat32() {
         int steps = 150;
         try (NDManager data = NDManager.newBaseManager(Fixture.CPU, "PyTorch")) {
             NDList batch = Fixture.regression(data, 3);
             float[] fp32 = train(PrecisionConfig.of("32-true"), batch, steps);
-            float[] half = train(PrecisionConfig.of("16-true"), batch, steps);
             float[] o2 = train(o2(), batch, steps);
             System.out.printf(
-                    "loss first/last: 32-true %g/%g, 16-true %g/%g, O2 %g/%g%n",
-                    fp32[0], fp32[steps - 1], half[0], half[steps - 1], o2[0], o2[steps - 1]);
+                    "loss first/last: 32-true %g/%g, O2 %g/%g%n",
+                    fp32[0], fp32[steps - 1], o2[0], o2[steps - 1]);
             // same model and seed: the runs start from the same loss up to fp16 rounding
             assertEquals(fp32[0], o2[0], 0.01f * fp32[0]);
-            assertEquals(fp32[0], half[0], 0.01f * fp32[0]);
             float lastFp32 = fp32[steps - 1];
             assertTrue(lastFp32 < fp32[0] / 20, "32-true must converge: " + lastFp32);
-            assertFalse(
-                    Float.isFinite(half[steps - 1]) && half[steps - 1] < fp32[0] / 20,
-                    "plain fp16 Adam (eps 1e-8 underflows to 0) must diverge: " + half[steps - 1]);
+            // plain fp16 Adam's epsilon 1e-8 is 0 in fp16: its first steps divide by 0, so it is
+            // refused before it starts (Fp16OptimizerConstantsTest shows the division)
+            io.github.djlprecision.UnsupportedPrecisionException refused =
+                    org.junit.jupiter.api.Assertions.assertThrows(
+                            io.github.djlprecision.UnsupportedPrecisionException.class,
+                            () -> train(PrecisionConfig.of("16-true"), batch, steps));
+            assertTrue(refused.getMessage().contains("epsilon 1.0E-8 is 0 in float16"));
             // stated tolerance: O2's final loss within 1e-4 of the initial loss from 32-true's (both
             // are 3e-5 to 4e-5 here, from about 0.97; fp16 rounding moves O2's by about 20% from
             // run to run, so a relative bound on so small a loss would be noise)

@@ -23,9 +23,14 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
 import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.GradientClipping;
+import io.github.djlprecision.OptimizerFusion;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
@@ -34,6 +39,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -166,6 +175,256 @@ class BadInputTest {
                 () -> PrecisionConfig.builder().optGradientClipping(Double.NaN, GradientClipping.Algorithm.VALUE),
                 "finite number above 0");
         assertIllegal(() -> PrecisionConfig.builder().optGradientClipping(1, null), "Accepted values: NORM, VALUE");
+    }
+
+    @Test
+    void minScaleOutsideItsRange() {
+        GradScalerConfig.Builder builder = GradScalerConfig.builder().optMinScale(0.5f);
+        for (float bad : new float[] {0f, -1f, 1e-39f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            assertIllegal(
+                    () -> builder.optMinScale(bad),
+                    "minScale must be a finite number of at least 2^-126 (1.1754944E-38), got " + bad);
+        }
+        assertEquals(0.5f, builder.build().getMinScale());
+        assertIllegal(
+                builder.optInitScale(1f).optMinScale(2f)::build,
+                "minScale (2.0) cannot exceed initScale (1.0)");
+    }
+
+    @Test
+    void fusedKernelsAcceptBothValues() {
+        // a boolean has no bad value: false forces the pure-DJL kernels, true uses LibTorch's
+        // where the engine has them (LossScalingTest.pluginReportsWhichKernelsRun)
+        assertFalse(GradScalerConfig.builder().optFusedKernels(false).build().isFusedKernels());
+        assertTrue(GradScalerConfig.builder().optFusedKernels(true).build().isFusedKernels());
+    }
+
+    @Test
+    void nullAmpLevel() {
+        assertIllegal(() -> PrecisionConfig.builder().optAmpLevel(null), "Unknown amp_level 'null'", "O0, O1, O2, O3");
+    }
+
+    @Test
+    void negativeOrInfiniteClipping() {
+        for (double bad : new double[] {-1, Double.POSITIVE_INFINITY}) {
+            assertIllegal(
+                    () -> PrecisionConfig.builder().optGradientClipping(bad, GradientClipping.Algorithm.VALUE),
+                    "Gradient clip value must be a finite number above 0");
+        }
+    }
+
+    @Test
+    void nullOrBlankPluginName() {
+        assertIllegal(() -> PrecisionConfig.builder().optPluginName(null), "Plugin name must not be null or blank");
+        assertIllegal(() -> PrecisionConfig.builder().optPluginName(" "), "Plugin name must not be null or blank");
+    }
+
+    @Test
+    void unknownDecorator() {
+        PrecisionConfig config =
+                PrecisionConfig.builder().optPrecision("16-mixed").optDecorator(() -> "no-such-decorator").build();
+        try (Model model = ClassificationTask.mlp("decorator")) {
+            assertRejected(
+                    UnsupportedPrecisionException.class,
+                    () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config),
+                    "No plugin decorator named 'no-such-decorator' is on the class path",
+                    "Add the module that provides it");
+        }
+    }
+
+    @Test
+    void nullWeightConversionOrAlwaysWhereNothingIsConverted() {
+        assertIllegal(() -> PrecisionConfig.builder().optWeightConversion(null), "Accepted values: AUTO, ALWAYS, NEVER");
+        for (PrecisionConfig.Builder builder :
+                List.of(
+                        PrecisionConfig.builder().optPrecision("32-true"),
+                        PrecisionConfig.builder().optPrecision("16-mixed").optAmpLevel("O2"))) {
+            assertIllegal(
+                    builder.optWeightConversion(io.github.djlprecision.WeightConversion.ALWAYS)::build,
+                    "Weight conversion ALWAYS converts weights to 16 bits",
+                    "Use AUTO or NEVER");
+        }
+    }
+
+    @Test
+    void nullOptimizerFusionOrAlwaysWithoutAFusedKernel() {
+        assertIllegal(() -> PrecisionConfig.builder().optOptimizerFusion(null), "Accepted values: AUTO, ALWAYS, NEVER");
+        DefaultTrainingConfig nag =
+                new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .optOptimizer(
+                                Optimizer.nag()
+                                        .setLearningRateTracker(Tracker.fixed(0.01f))
+                                        .setMomentum(0.9f)
+                                        .build())
+                        .optDevices(new Device[] {Device.cpu()});
+        PrecisionConfig always =
+                PrecisionConfig.builder().optPrecision("16-mixed").optOptimizerFusion(OptimizerFusion.ALWAYS).build();
+        try (Model model = ClassificationTask.mlp("nag")) {
+            assertRejected(
+                    UnsupportedPrecisionException.class,
+                    () -> PrecisionTrainer.newTrainer(model, nag, always),
+                    "OptimizerFusion.ALWAYS cannot fuse this optimizer: Nag has no fused kernel; SGD, Adam and AdamW have.",
+                    "Use OptimizerFusion.AUTO or NEVER");
+            // nothing of the model was taken: the same model trains with the default
+            try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, nag, PrecisionConfig.of("16-mixed"))) {
+                trainer.initialize(new Shape(1, ClassificationTask.FEATURES));
+                assertFalse(trainer.getPlugin().getPath().contains("optimizer: fused"), trainer.getPlugin().getPath());
+            }
+        }
+    }
+
+    @Test
+    void nativeAutocastDeclinedWhereOnlyAutocastCanRun() {
+        for (PrecisionConfig.Builder builder :
+                List.of(
+                        PrecisionConfig.builder().optPrecision("bf16-mixed"),
+                        PrecisionConfig.builder().optPrecision("16-mixed").optAmpLevel("O1"))) {
+            PrecisionConfig config = builder.optNativeAutocast(false).build();
+            try (Model model = ClassificationTask.mlp("declined")) {
+                assertRejected(
+                        UnsupportedPrecisionException.class,
+                        () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), config),
+                        "needs LibTorch's native autocast, which cannot be used: native autocast declined");
+            }
+        }
+        // 16-mixed falls back to Apex O2 instead, and says so
+        try (Model model = ClassificationTask.mlp("declined");
+                PrecisionTrainer trainer =
+                        PrecisionTrainer.newTrainer(
+                                model,
+                                ClassificationTask.adamConfig(),
+                                PrecisionConfig.builder().optPrecision("16-mixed").optNativeAutocast(false).build())) {
+            assertTrue(trainer.getPlugin().getPath().contains("fallback from native autocast"), trainer.getPlugin().getPath());
+        }
+    }
+
+    /**
+     * Every public setting of {@link PrecisionConfig} and {@link GradScalerConfig} (each {@code
+     * opt*} and {@code build}) has a case in this class: a new setting fails here until it has one.
+     */
+    @Test
+    void everyPublicSettingHasABadInputCase() throws Exception {
+        Map<String, String> covered = new TreeMap<>();
+        covered.put("PrecisionConfig.optPrecision(String)", "nullPrecision blankPrecision unknownPrecision wrongCasePrecision");
+        covered.put("PrecisionConfig.optPrecision(Precision)", "nullPrecision");
+        covered.put("PrecisionConfig.optAmpLevel(String)", "unknownAmpLevel nullAmpLevel");
+        covered.put("PrecisionConfig.optGradScaler(GradScalerConfig)", "nullScalerSettings");
+        covered.put("PrecisionConfig.optGradientClipping(double,Algorithm)", "negativeLowScaleDiagnosisAndBadClipping negativeOrInfiniteClipping");
+        covered.put("PrecisionConfig.optNativeAutocast(boolean)", "nativeAutocastDeclinedWhereOnlyAutocastCanRun");
+        covered.put("PrecisionConfig.optPluginName(String)", "unknownPluginName nullOrBlankPluginName");
+        covered.put("PrecisionConfig.optDecorator(PluginDecoratorConfig)", "unknownDecorator");
+        covered.put("PrecisionConfig.optLowScaleDiagnosisSteps(int)", "negativeLowScaleDiagnosisAndBadClipping");
+        covered.put("PrecisionConfig.optWeightConversion(WeightConversion)", "nullWeightConversionOrAlwaysWhereNothingIsConverted");
+        covered.put("PrecisionConfig.optOptimizerFusion(OptimizerFusion)", "nullOptimizerFusionOrAlwaysWithoutAFusedKernel");
+        covered.put("PrecisionConfig.build()", "apexLevelWithATruePrecision nullWeightConversionOrAlwaysWhereNothingIsConverted");
+        covered.put("GradScalerConfig.optInitScale(float)", "nonPositiveOrNonFiniteInitScale");
+        covered.put("GradScalerConfig.optGrowthFactor(float)", "growthFactorAtMostOne");
+        covered.put("GradScalerConfig.optBackoffFactor(float)", "backoffOutsideTheOpenUnitInterval");
+        covered.put("GradScalerConfig.optGrowthInterval(int)", "growthIntervalBelowOne");
+        covered.put("GradScalerConfig.optMinScale(float)", "minScaleOutsideItsRange");
+        covered.put("GradScalerConfig.optFusedKernels(boolean)", "fusedKernelsAcceptBothValues");
+        covered.put("GradScalerConfig.build()", "minScaleOutsideItsRange");
+        Map<String, String> settings = new TreeMap<>();
+        for (Class<?> builder : List.of(PrecisionConfig.Builder.class, GradScalerConfig.Builder.class)) {
+            for (java.lang.reflect.Method method : builder.getDeclaredMethods()) {
+                if (java.lang.reflect.Modifier.isPublic(method.getModifiers())) {
+                    settings.put(SettingNames.of(builder, method), "");
+                }
+            }
+        }
+        assertEquals(settings.keySet(), covered.keySet(), "settings without a bad-input case, or cases for settings that are gone");
+        for (String tests : covered.values()) {
+            for (String test : tests.split(" ")) {
+                assertTrue(BadInputTest.class.getDeclaredMethod(test).isAnnotationPresent(Test.class), test);
+            }
+        }
+    }
+
+    // ---- restored state: every key the trainer writes, validated for what it means ----
+
+    /** One bad saved value and what the refusal must say. */
+    private record BadState(String key, String value, String... fragments) {}
+
+    /** The properties a 16-mixed trainer writes after one step: every restored key. */
+    private static Map<String, String> savedState() {
+        try (Model model = ClassificationTask.mlp("state");
+                PrecisionTrainer trainer =
+                        PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed"))) {
+            trainer.initialize(Runs.inputShape());
+            Runs.step(trainer, 0, NORMAL);
+            trainer.writeCheckpointState();
+            return new TreeMap<>(model.getProperties());
+        }
+    }
+
+    @Test
+    void everyRestoredStateKeyIsValidatedWithItsAcceptedRange() {
+        String scale = "accepted: a finite number in [scaler.min_scale 1.0, 3.4028235E38]";
+        String tracker = "accepted: a whole number in [0, 1999] (below scaler.growth_interval 2000)";
+        String minScale = "accepted: a number in [2^-126 (1.1754944E-38), scaler.init_scale 65536.0]";
+        List<BadState> cases =
+                List.of(
+                        new BadState("precision.value", "16-mixd", "Unknown precision '16-mixd'", "Accepted values: 64-true, 32-true"),
+                        new BadState("precision.value", "16", "a legacy alias; accepted: 16-mixed"),
+                        new BadState("precision.steps", "many", "not a whole number; accepted: a whole number in [0, 9223372036854775807]"),
+                        new BadState("precision.steps", "-1", "accepted: a whole number in [0, 9223372036854775807]"),
+                        new BadState("precision.skipped", "2", "accepted: a whole number in [0, precision.steps 1]"),
+                        new BadState("precision.skipped", "-3", "accepted: a whole number in [0, precision.steps 1]"),
+                        new BadState("precision.scaler.scale", "abc", "scaler.scale='abc' is invalid", scale),
+                        new BadState("precision.scaler.scale", "NaN", scale),
+                        new BadState("precision.scaler.scale", "-4", scale),
+                        new BadState("precision.scaler.scale", "Infinity", scale),
+                        new BadState("precision.scaler.scale", "0.5", scale),
+                        new BadState("precision.scaler.growth_tracker", "-1", tracker),
+                        new BadState("precision.scaler.growth_tracker", "2000", tracker),
+                        new BadState("precision.scaler.growth_tracker", "1.5", tracker),
+                        new BadState("precision.scaler.init_scale", "0", "accepted: a finite number above 0"),
+                        new BadState("precision.scaler.init_scale", "Infinity", "accepted: a finite number above 0"),
+                        new BadState("precision.scaler.growth_factor", "1", "accepted: a finite number above 1"),
+                        new BadState("precision.scaler.growth_factor", "two", "accepted: a finite number above 1"),
+                        new BadState("precision.scaler.backoff_factor", "2", "accepted: a number strictly between 0 and 1"),
+                        new BadState("precision.scaler.backoff_factor", "0", "accepted: a number strictly between 0 and 1"),
+                        new BadState("precision.scaler.growth_interval", "0", "accepted: a whole number of at least 1"),
+                        new BadState("precision.scaler.growth_interval", "2.5", "accepted: a whole number of at least 1"),
+                        new BadState("precision.scaler.min_scale", "0", minScale),
+                        new BadState("precision.scaler.min_scale", "1e-39", minScale),
+                        new BadState("precision.scaler.min_scale", "131072", minScale),
+                        new BadState("precision.scaler.scale", null, "has scaler.", "but no scaler.scale; accepted: all of the scaler's keys, or none"));
+        Map<String, String> saved = savedState();
+        // the cases cover every key the trainer writes
+        Set<String> written = new TreeSet<>();
+        saved.keySet().stream().filter(k -> k.startsWith("precision.")).forEach(written::add);
+        Set<String> checked = new TreeSet<>();
+        cases.forEach(c -> checked.add(c.key()));
+        assertEquals(written, checked);
+        for (BadState bad : cases) {
+            try (Model model = ClassificationTask.mlp("state")) {
+                saved.forEach(model::setProperty);
+                if (bad.value() == null) {
+                    model.getProperties().remove(bad.key());
+                } else {
+                    model.setProperty(bad.key(), bad.value());
+                }
+                String[] fragments = new String[bad.fragments().length + 2];
+                fragments[0] = "The model's saved precision state is invalid";
+                fragments[1] = "remove the precision.* properties";
+                System.arraycopy(bad.fragments(), 0, fragments, 2, bad.fragments().length);
+                assertRejected(
+                        IllegalArgumentException.class,
+                        () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("16-mixed")),
+                        fragments);
+            }
+        }
+        // a precision without loss scaling refuses scaler keys it never writes
+        try (Model model = ClassificationTask.mlp("state")) {
+            model.setProperty("precision.value", "bf16-mixed");
+            model.setProperty("precision.scaler.scale", "1024.0");
+            assertRejected(
+                    IllegalArgumentException.class,
+                    () -> PrecisionTrainer.newTrainer(model, ClassificationTask.adamConfig(), PrecisionConfig.of("bf16-mixed")),
+                    "bf16-mixed keeps no loss-scaler state",
+                    "accepted: no scaler.* keys");
+        }
     }
 
     // ---- trainer creation ----

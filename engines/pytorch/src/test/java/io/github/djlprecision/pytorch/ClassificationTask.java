@@ -44,6 +44,17 @@ final class ClassificationTask {
                 .optDevices(new Device[] {Device.cpu()});
     }
 
+    /** {@link #adamConfig()} with an epsilon fp16 holds, for {@code 16-true} and Apex O3. */
+    static DefaultTrainingConfig adamConfigForFp16() {
+        return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                .optOptimizer(
+                        Optimizer.adam()
+                                .optLearningRateTracker(Tracker.fixed(0.01f))
+                                .optEpsilon(1e-4f)
+                                .build())
+                .optDevices(new Device[] {Device.cpu()});
+    }
+
     /** Gaussian blobs, one centre per class, generated from a fixed seed. */
     static ArrayDataset blobs(NDManager manager, int samples, int batchSize) {
         Random random = new Random(7);

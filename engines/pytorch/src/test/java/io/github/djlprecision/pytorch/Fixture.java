@@ -100,6 +100,17 @@ final class Fixture {
                 .build();
     }
 
+    /**
+     * Adam with an epsilon fp16 can hold, for the recipes that keep the optimizer in fp16
+     * ({@code 16-true}, Apex O3): DJL's default 1e-8 is 0 there and is refused.
+     */
+    static Optimizer adamForFp16() {
+        return Optimizer.adam()
+                .optLearningRateTracker(ai.djl.training.tracker.Tracker.fixed(1e-2f))
+                .optEpsilon(1e-4f)
+                .build();
+    }
+
     /** y = tanh(x W) with fixed W: inputs and targets from java.util.Random, the same every run. */
     static NDList regression(NDManager manager, long seed) {
         Random random = new Random(seed);

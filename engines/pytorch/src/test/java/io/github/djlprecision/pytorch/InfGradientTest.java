@@ -75,7 +75,7 @@ class InfGradientTest {
             boolean skips) {
         // the case tests the recipe it names, not a fallback
         try (Model model = Fixture.model(Fixture.mlp(false), 1);
-                PrecisionTrainer trainer = Fixture.trainer(model, precision, Fixture.adam())) {
+                PrecisionTrainer trainer = Fixture.trainer(model, precision, Fixture.adamForFp16())) {
             assertEquals(plugin, trainer.getPlugin().getClass(), trainer.getPlugin().getPath());
             assertEquals(skips, trainer.getPlugin().getLossScale().isPresent(), name);
         }

@@ -114,7 +114,7 @@ class InputCastsTest {
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
                                 model,
-                                ClassificationTask.adamConfig(),
+                                ClassificationTask.adamConfigForFp16(),
                                 PrecisionConfig.of("16-true"))) {
             trainer.initialize(Runs.inputShape());
             NDArray ids =

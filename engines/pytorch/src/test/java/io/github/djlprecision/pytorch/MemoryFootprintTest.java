@@ -20,7 +20,7 @@ class MemoryFootprintTest {
     private static MemoryFootprint measure(PrecisionConfig precision, boolean norms) {
         try (Model model = Fixture.model(Fixture.mlp(norms), 7);
                 NDManager data = NDManager.newBaseManager(Fixture.CPU, "PyTorch")) {
-            Optimizer adam = Fixture.adam();
+            Optimizer adam = Fixture.adamForFp16();
             try (PrecisionTrainer trainer = Fixture.trainer(model, precision, adam)) {
                 NDList batch = Fixture.regression(data, 1);
                 MemoryFootprint footprint =

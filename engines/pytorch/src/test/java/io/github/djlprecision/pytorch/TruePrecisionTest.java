@@ -28,7 +28,7 @@ class TruePrecisionTest {
             PrecisionConfig precision, DataType expected, DataType expectedOutput) {
         SequentialBlock block = Fixture.mlp(true);
         try (Model model = Fixture.model(block, 7);
-                PrecisionTrainer trainer = Fixture.trainer(model, precision, Fixture.adam());
+                PrecisionTrainer trainer = Fixture.trainer(model, precision, Fixture.adamForFp16());
                 NDManager data = NDManager.newBaseManager(Fixture.CPU, "PyTorch")) {
             NDList batch = Fixture.regression(data, 1);
             Map<String, DataType> parameters = Fixture.parameterTypes(block);

@@ -14,8 +14,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import io.github.djlprecision.PrecisionConfig;
-import io.github.djlprecision.training.PrecisionTrainer;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +45,7 @@ class TrueTypeBlocksTest {
                 model.setBlock(attention.block().get());
                 try (PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
-                                model, ClassificationTask.adamConfig(), config)) {
+                                model, ClassificationTask.adamConfigForFp16(), config)) {
                     NDList data = attention.data().apply(trainer.getManager());
                     trainer.initialize(data.getShapes());
                     DataType expected =
