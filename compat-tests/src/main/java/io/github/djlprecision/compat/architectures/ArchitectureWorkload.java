@@ -12,19 +12,20 @@ import io.github.djlprecision.compat.digits.DigitsWorkload;
 
 /**
  * One architecture of the matrix's architecture axis, trained for a few steps on the digits:
- * {@value #STEPS_PER_EPOCH} batches of two images (four for ResNet-50; LibTorch's CPU float16
- * convolutions are reference kernels, and the axis has 150 cells), {@value #EPOCHS} epochs. Enough
- * to see that forward, backward and the optimizer step run in the precision, with the data types
- * each needs; too short to compare losses between precisions.
+ * {@value #STEPS_PER_EPOCH} batch of two images per epoch (four for ResNet-50), {@value #EPOCHS}
+ * epochs, so the second step repeats the first one's batch. LibTorch's CPU float16 convolutions are
+ * reference kernels and the axis has 150 cells: a ResNet-50 step takes seconds there. Enough to see
+ * that forward, backward and the optimizer step run in the precision, with the data types each
+ * needs; too short to compare losses between precisions.
  *
  * <p>It has a constructor taking its name, so that the matrix can rebuild it in a child JVM.
  */
 public final class ArchitectureWorkload implements CompatWorkload {
 
     /** Training steps per epoch. */
-    public static final int STEPS_PER_EPOCH = 2;
+    public static final int STEPS_PER_EPOCH = 1;
 
-    /** Passes over the training images: the second repeats the first one's batches. */
+    /** Passes over the training images: the second repeats the first one's batch. */
     public static final int EPOCHS = 2;
 
     private final DigitsWorkload digits;
