@@ -25,10 +25,10 @@ import java.util.Random;
  * and softmax cross-entropy on overlapping Gaussian blobs generated from a fixed seed. Needs no
  * network.
  *
- * <p>SGD with momentum, not Adam: in pure fp16 ({@code 16-true}, Apex O3) Adam's optimizer state
- * is fp16 too, its eps of 1e-8 rounds to 0 and the update divides by zero, so those cells would
- * only show that known divergence (ApexO2Test#plainHalfAdamDivergesWhereO2ConvergesToFloat32 in
- * the PyTorch engine proves it) instead of testing the precision. Momentum SGD has no squares and
+ * <p>SGD with momentum, not Adam: in pure fp16 ({@code 16-true}, Apex O3) Adam's optimizer state is
+ * fp16 too and its default epsilon of 1e-8 rounds to 0, so the trainer refuses it before the first
+ * step (ApexO2Test#plainHalfAdamIsRefusedWhereO2ConvergesToFloat32 in the PyTorch engine); those
+ * cells would show that refusal instead of testing the precision. Momentum SGD has no squares and
  * no epsilon, and is sound in every precision the matrix runs. Its small learning rate keeps the
  * final loss a smooth function of rounding: at lr 0.1 fp32 runs that differ by one rounding ended
  * 0.2 apart, which no tolerance could tell from a broken cast.

@@ -29,8 +29,9 @@ import java.util.function.Supplier;
  * softmax cross-entropy, the same starting weights in every precision. The model and the way an
  * image reaches it ({@link DigitsInput}) are set on the builder.
  *
- * <p>SGD with momentum, not Adam: in pure fp16 ({@code 16-true}, Apex O3) Adam's eps of 1e-8 rounds
- * to 0 and the update divides by zero, so those cells would only show that known divergence.
+ * <p>SGD with momentum, not Adam: in pure fp16 ({@code 16-true}, Apex O3) DJL's default Adam
+ * epsilon of 1e-8 rounds to 0, and the trainer refuses it before the first step, so those cells
+ * would only show that refusal (the same SGD in every precision keeps the cells comparable).
  */
 public final class DigitsWorkload implements CompatWorkload {
 

@@ -29,8 +29,9 @@ import java.util.Random;
  * djl-precision-compat-tests is used.
  *
  * <p>The team trains with SGD with momentum because it checks pure fp16 ({@code 16-true}, Apex O3)
- * too: plain Adam diverges there (its eps of 1e-8 is 0 in fp16), which would make those cells
- * report the optimizer, not the precision.
+ * too: there the trainer refuses DJL's default Adam (its epsilon 1e-8 is 0 in fp16; Adam with
+ * {@code optEpsilon(1e-4f)} trains), which would make those cells report the optimizer, not the
+ * precision.
  */
 public final class LayerNormRegressionWorkload implements CompatWorkload {
 
