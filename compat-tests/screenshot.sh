@@ -15,7 +15,7 @@ if [[ -z "$browser" ]]; then
   echo "chromium not found: apt-get install -y chromium" >&2
   exit 2
 fi
-[[ -f "$page" ]] || { echo "no report at $page: run mvn -B -q -pl compat-tests -am -Pcompat-report -DskipTests verify" >&2; exit 2; }
+[[ -f "$page" ]] || { echo "no report at $page: run ./main-job" >&2; exit 2; }
 profile="$(mktemp -d)"
 trap 'rm -rf "$profile"' EXIT
 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
