@@ -31,8 +31,8 @@ import java.util.stream.Stream;
  *
  * <p>A cell's test fails when its verdict is FAIL; a PASS or an UNSUPPORTED that the expectation
  * table allows (with its designed error) passes; a known failure the table lists (a FAIL row whose
- * reason matches) is skipped. The system properties of {@link Selection} select
- * a subset, e.g. {@code mvn test -Dcompat.precisions=16-mixed}.
+ * reason matches) is skipped. The system properties of {@link Selection} select a subset, e.g.
+ * {@code mvn test -Dcompat.precisions=16-mixed}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class AbstractCompatMatrixTest {

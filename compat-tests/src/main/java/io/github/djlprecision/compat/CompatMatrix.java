@@ -191,7 +191,8 @@ public final class CompatMatrix {
      * Wraps results (e.g. those a test collected cell by cell) with the workload and the machine.
      *
      * @param cellResults the results
-     * @return the matrix result, ready for {@link io.github.djlprecision.compat.report.CompatReport}
+     * @return the matrix result, ready for {@link
+     *     io.github.djlprecision.compat.report.CompatReport}
      */
     public MatrixResult result(List<CellResult> cellResults) {
         return new MatrixResult(

@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
  * UNSUPPORTED} or {@code FAIL}, and for {@code UNSUPPORTED} a regular expression the refusal's
  * message must contain. A {@code FAIL} row records a known failure (a bug being fixed): the cell
  * stays FAIL in reports, but a test of it is skipped while it fails with a reason matching the
- * row's regular expression, and fails once the cell passes, so that the row is set to {@code
- * PASS}. {@code #} starts a comment.
+ * row's regular expression, and fails once the cell passes, so that the row is set to {@code PASS}.
+ * {@code #} starts a comment.
  */
 public final class Expectations {
 
@@ -41,8 +41,8 @@ public final class Expectations {
     /**
      * One row of the table.
      *
-     * @param verdict {@link Verdict#PASS}, {@link Verdict#UNSUPPORTED}, or {@link Verdict#FAIL}
-     *     for a known failure
+     * @param verdict {@link Verdict#PASS}, {@link Verdict#UNSUPPORTED}, or {@link Verdict#FAIL} for
+     *     a known failure
      * @param reason what the refusal's message (UNSUPPORTED) or the failure's reason (FAIL) must
      *     contain, a regular expression found anywhere in it; null for {@code PASS}
      */

@@ -43,8 +43,8 @@ public record MatrixResult(
     }
 
     /**
-     * Returns whether any cell failed other than as a known failure: a CI run should then exit
-     * with a non-zero status.
+     * Returns whether any cell failed other than as a known failure: a CI run should then exit with
+     * a non-zero status.
      *
      * @return true if a cell's verdict is FAIL and the table does not list it as a known failure
      */

@@ -8,13 +8,13 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.XavierInitializer;
 
 /**
- * Draws weights in float32 and casts them to the type asked for, so that a float16 or float64
- * model starts from the same values (rounded) as the float32 reference. Without it each type draws
- * its own random numbers, and a comparison with {@code 32-true} measures two different models.
+ * Draws weights in float32 and casts them to the type asked for, so that a float16 or float64 model
+ * starts from the same values (rounded) as the float32 reference. Without it each type draws its
+ * own random numbers, and a comparison with {@code 32-true} measures two different models.
  *
- * <p>Set it on the workload's training configuration, e.g. {@code
- * config.optInitializer(new SameInEveryTypeInitializer(), Parameter.Type.WEIGHT)}; the matrix
- * applies those initializers for inference cells too.
+ * <p>Set it on the workload's training configuration, e.g. {@code config.optInitializer(new
+ * SameInEveryTypeInitializer(), Parameter.Type.WEIGHT)}; the matrix applies those initializers for
+ * inference cells too.
  */
 public final class SameInEveryTypeInitializer implements Initializer {
 

@@ -23,7 +23,8 @@ class TensorFlowCellsTest {
             CompatMatrix.builder(new MlpWorkload(128, 32, 2, 16)).build();
 
     private static CellResult run(String variant) {
-        return MATRIX.run(new MatrixCell("TensorFlow", PrecisionVariant.parse(variant), Device.cpu()));
+        return MATRIX.run(
+                new MatrixCell("TensorFlow", PrecisionVariant.parse(variant), Device.cpu()));
     }
 
     private static Map<String, Check> checks(CellResult result) {
@@ -43,7 +44,10 @@ class TensorFlowCellsTest {
                         "outputs match float64 within 1e-5 (1 + |y|)"),
                 result.checks().stream().map(Check::name).toList(),
                 result::describe);
-        assertTrue(result.path().startsWith("tensorflow 32-true on ") && result.path().contains("device:CPU:0"), result.path());
+        assertTrue(
+                result.path().startsWith("tensorflow 32-true on ")
+                        && result.path().contains("device:CPU:0"),
+                result.path());
         // mean squared error to the float64 reference: fp32 rounding only
         assertTrue(result.metrics().finalLoss() < 1e-10, result::describe);
     }
@@ -56,10 +60,15 @@ class TensorFlowCellsTest {
         assertTrue(checks.containsKey("outputs bf16-exact"), result::describe);
         assertTrue(
                 checks.containsKey(
-                        "outputs within " + TensorFlowCells.OUTPUT_TOLERANCE + " x max|y| of 32-true"),
+                        "outputs within "
+                                + TensorFlowCells.OUTPUT_TOLERANCE
+                                + " x max|y| of 32-true"),
                 result::describe);
         // the report of what TensorFlow executed, not the configuration
-        assertTrue(result.path().startsWith("tensorflow bf16-mixed on ") && result.path().contains("device:CPU:0"), result.path());
+        assertTrue(
+                result.path().startsWith("tensorflow bf16-mixed on ")
+                        && result.path().contains("device:CPU:0"),
+                result.path());
         assertTrue(
                 checks.get("verify(): bf16-mixed in effect").detail().contains("bfloat16"),
                 result::describe);
@@ -90,10 +99,12 @@ class TensorFlowCellsTest {
             String precision = PrecisionVariant.parse(variant).precision().toString();
             assertTrue(
                     training.detail()
-                            .startsWith("Cannot train in '" + precision + "' on the TensorFlow engine"),
+                            .startsWith(
+                                    "Cannot train in '" + precision + "' on the TensorFlow engine"),
                     training.detail());
         }
-        assertTrue(run("bf16-true").reason().contains("Use 'bf16-mixed'"), run("bf16-true").reason());
+        assertTrue(
+                run("bf16-true").reason().contains("Use 'bf16-mixed'"), run("bf16-true").reason());
     }
 
     @Test

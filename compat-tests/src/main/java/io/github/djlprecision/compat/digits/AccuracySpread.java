@@ -74,8 +74,8 @@ public final class AccuracySpread {
         System.out.printf(
                 Locale.ROOT,
                 "%s 32-true test accuracy over %d seeds: mean %.4f, sd %.4f, min %.4f, max %.4f; 3"
-                    + " x sqrt(2) x sd = %.4f; largest same-seed gap of 16-mixed/bf16-mixed to"
-                    + " 32-true %.4f%n",
+                        + " x sqrt(2) x sd = %.4f; largest same-seed gap of 16-mixed/bf16-mixed to"
+                        + " 32-true %.4f%n",
                 name,
                 reference.size(),
                 mean,
