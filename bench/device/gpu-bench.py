@@ -171,6 +171,9 @@ def plan(opts):
     return configs
 
 
+VISIBLE_GPUS = os.environ.get("CUDA_VISIBLE_DEVICES") or None
+
+
 class MemorySampler:
     """The highest nvidia-smi memory.used (MiB) of each GPU seen while a process runs: a thread
     queries nvidia-smi about every 50 ms (one query at a time, so slower if a query takes longer;
@@ -198,11 +201,14 @@ class MemorySampler:
         return out.stdout.strip()
 
     def used_now(self):
-        """memory.used of every GPU, in MiB, or None."""
+        """memory.used of every GPU this run may use, in MiB, or None: the ones CUDA_VISIBLE_DEVICES
+        names (with CUDA_DEVICE_ORDER=PCI_BUS_ID, nvidia-smi's order), so that two runs on two GPUs
+        of one machine each see their own, or all of them."""
         if not self.available:
             return None
         try:
-            return [int(line.split()[0]) for line in self.query("memory.used", None).splitlines()]
+            return [int(line.split()[0])
+                    for line in self.query("memory.used", VISIBLE_GPUS).splitlines()]
         except (ValueError, IndexError, subprocess.SubprocessError):
             return None
 

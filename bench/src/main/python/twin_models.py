@@ -150,7 +150,8 @@ class EncoderBlock(nn.Module):
 
 
 class BertTwin(nn.Module):
-    """DJL's BertBlock plus a Linear head on its pooled output (BertClassifier.java).
+    """DJL's BertBlock plus a Linear head on its pooled output (GpuModels.Bert in Java); Linear
+    weights keep PyTorch's default initialisation, which the Java side sets too.
 
     Embeddings: token, type and a full position table (sequence x hidden) added, AxisBatchNorm,
     dropout 0.1. Mask (batch, sequence) -> ones(b, s, 1) @ mask(b, 1, s) -> offset

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -70,8 +69,7 @@ public final class GpuInferBench {
      * @param args the options
      */
     public static void main(String[] args) {
-        ResultLine result = run(args);
-        System.exit(result == null || result.ok() ? 0 : 1);
+        BenchCommand.exit(run(args));
     }
 
     /**
@@ -82,30 +80,14 @@ public final class GpuInferBench {
      */
     static ResultLine run(String... args) {
         GpuInferBench bench = new GpuInferBench();
-        CommandLine cli = new CommandLine(bench);
-        Map<String, Object> configuration = new LinkedHashMap<>();
-        configuration.put("suite", "infer");
-        try {
-            if (CommandLine.printHelpIfRequested(cli.parseArgs(args))) {
-                return null;
-            }
-        } catch (CommandLine.ParameterException e) {
-            ResultLine bad = new ResultLine(configuration);
-            bad.fail(e);
-            bad.print();
-            return bad;
-        }
-        configuration.put("model", bench.model);
+        return BenchCommand.run("infer", bench, bench::describe, bench::measure, args);
+    }
+
+    /** Adds the fields that name this configuration on the RESULT line. */
+    private void describe(Map<String, Object> configuration) {
+        configuration.put("model", model);
         configuration.put("side", "djl");
-        configuration.put("path", bench.path);
-        ResultLine result = new ResultLine(configuration);
-        try {
-            bench.measure(result);
-        } catch (Exception | Error e) {
-            result.fail(e);
-        }
-        result.print();
-        return result;
+        configuration.put("path", path);
     }
 
     private void measure(ResultLine result) throws TranslateException {

@@ -8,9 +8,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.transformer.BertBlock;
+import ai.djl.training.initializer.XavierInitializer;
 import java.util.List;
 
 /**
@@ -141,8 +143,11 @@ final class GpuModels {
     }
 
     /**
-     * DJL's {@link BertBlock} with a classification head ({@link BertClassifier}); all tokens
-     * unmasked.
+     * DJL's {@link BertBlock} with a classification head, composed from DJL's containers as a user
+     * would: the block, its pooled output (tanh of a projection of the token at position 1, as
+     * BertBlock computes it), a {@link Linear} layer; all tokens unmasked. Composed so, only the
+     * lambda that picks the pooled output is a block of unknown code, which bf16-mixed runs as an
+     * fp32 island; a block class of the user's own above BertBlock would make the whole model one.
      *
      * @param vocabulary token dictionary size
      * @param hidden embedding size
@@ -192,7 +197,21 @@ final class GpuModels {
                             .optHiddenSize(intermediate)
                             .optMaxSequenceLength(sequence)
                             .build();
-            return new BertClassifier(bert, classes);
+            SequentialBlock classifier =
+                    new SequentialBlock()
+                            .add(bert)
+                            .add(new LambdaBlock(out -> new NDList(out.get(1)), "pooled"))
+                            .add(Linear.builder().setUnits(classes).build());
+            // PyTorch's default for Linear weights (uniform +-1/sqrt(fan_in)), as the twin has
+            // them: under DJL's default Xavier this BertBlock's activations grow past fp16's
+            // range (1.4e5 by the 12th layer), and every 16-mixed step overflows
+            classifier.setInitializer(
+                    new XavierInitializer(
+                            XavierInitializer.RandomType.UNIFORM,
+                            XavierInitializer.FactorType.IN,
+                            1f),
+                    parameter -> "weight".equals(parameter.getName()));
+            return classifier;
         }
 
         @Override

@@ -8,10 +8,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.djlprecision.PrecisionConfig;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -88,8 +86,7 @@ public final class GpuTrainBench {
      * @param args the options
      */
     public static void main(String[] args) {
-        ResultLine result = run(args);
-        System.exit(result == null || result.ok() ? 0 : 1);
+        BenchCommand.exit(run(args));
     }
 
     /**
@@ -100,36 +97,20 @@ public final class GpuTrainBench {
      */
     static ResultLine run(String... args) {
         GpuTrainBench bench = new GpuTrainBench();
-        CommandLine cli = new CommandLine(bench);
-        Map<String, Object> configuration = new LinkedHashMap<>();
-        configuration.put("suite", "train");
-        try {
-            if (CommandLine.printHelpIfRequested(cli.parseArgs(args))) {
-                return null;
-            }
-        } catch (CommandLine.ParameterException e) {
-            ResultLine bad = new ResultLine(configuration);
-            bad.fail(e);
-            bad.print();
-            return bad;
+        return BenchCommand.run("train", bench, bench::describe, bench::measure, args);
+    }
+
+    /** Adds the fields that name this configuration on the RESULT line. */
+    private void describe(Map<String, Object> configuration) {
+        configuration.put("model", model);
+        configuration.put("side", side);
+        configuration.put("precision", precision);
+        if (gpus != 1) {
+            configuration.put("gpus", gpus);
         }
-        configuration.put("model", bench.model);
-        configuration.put("side", bench.side);
-        configuration.put("precision", bench.precision);
-        if (bench.gpus != 1) {
-            configuration.put("gpus", bench.gpus);
+        if (ampLevel != null) {
+            configuration.put("amp_level", ampLevel);
         }
-        if (bench.ampLevel != null) {
-            configuration.put("amp_level", bench.ampLevel);
-        }
-        ResultLine result = new ResultLine(configuration);
-        try {
-            bench.measure(result);
-        } catch (Exception | Error e) {
-            result.fail(e);
-        }
-        result.print();
-        return result;
     }
 
     private void measure(ResultLine result) {

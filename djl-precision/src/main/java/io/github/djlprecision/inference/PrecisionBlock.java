@@ -1,31 +1,20 @@
 package io.github.djlprecision.inference;
 
 import ai.djl.Device;
-import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.BlockList;
-import ai.djl.nn.Parameter;
-import ai.djl.nn.ParameterList;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.WeightConversion;
 import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.spi.ForwardingBlock;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPlugins;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.util.Map;
-import java.util.function.Predicate;
 
 /**
  * Runs a model's forward passes in a precision, for inference through DJL's own {@code
@@ -49,18 +38,18 @@ import java.util.function.Predicate;
  * {@code bf16-mixed} always does, since DJL cannot hold bfloat16 parameters. {@link #getPath()}
  * names the path in effect and, where conversion was possible but not done, why.
  *
- * <p>Everything but the forward pass is the wrapped block's own, so parameter names, saving and
- * loading are unchanged: a converted model saves fp16 weights, and {@code Model.load} gives them
- * back in fp16 with the model property {@link WeightConversion#PROPERTY} saying so. For training
- * use {@code PrecisionTrainer}, which calls the same hooks.
+ * <p>Everything but the forward pass is the wrapped block's own (a {@link ForwardingBlock}), so
+ * parameter names, saving and loading are unchanged: a converted model saves fp16 weights, and
+ * {@code Model.load} gives them back in fp16 with the model property {@link
+ * WeightConversion#PROPERTY} saying so. For training use {@code PrecisionTrainer}, which calls the
+ * same hooks.
  */
-public final class PrecisionBlock implements Block {
+public final class PrecisionBlock extends ForwardingBlock {
 
-    private final Block block;
     private final PrecisionPlugin plugin;
 
     private PrecisionBlock(Block block, PrecisionPlugin plugin) {
-        this.block = block;
+        super(block);
         this.plugin = plugin;
     }
 
@@ -142,15 +131,6 @@ public final class PrecisionBlock implements Block {
         return plugin.getPath();
     }
 
-    /**
-     * Returns the wrapped block.
-     *
-     * @return the model's own block
-     */
-    public Block getBlock() {
-        return block;
-    }
-
     @Override
     public NDList forward(
             ParameterStore parameterStore,
@@ -161,99 +141,13 @@ public final class PrecisionBlock implements Block {
         Device device = converted.isEmpty() ? Device.cpu() : converted.head().getDevice();
         NDList output;
         try (ForwardContext ignored = plugin.forwardContext(device)) {
-            output = block.forward(parameterStore, converted, training, params);
+            output = getBlock().forward(parameterStore, converted, training, params);
         }
         return plugin.convertOutput(output);
     }
 
     @Override
-    public void setInitializer(Initializer initializer, Parameter.Type type) {
-        block.setInitializer(initializer, type);
-    }
-
-    @Override
-    public void setInitializer(Initializer initializer, String paramName) {
-        block.setInitializer(initializer, paramName);
-    }
-
-    @Override
-    public void setInitializer(Initializer initializer, Predicate<Parameter> predicate) {
-        block.setInitializer(initializer, predicate);
-    }
-
-    @Override
-    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
-        block.initialize(manager, dataType, inputShapes);
-    }
-
-    @Override
-    public boolean isInitialized() {
-        return block.isInitialized();
-    }
-
-    @Override
-    public void cast(DataType dataType) {
-        block.cast(dataType);
-    }
-
-    @Override
-    public void clear() {
-        block.clear();
-    }
-
-    @Override
-    public PairList<String, Shape> describeInput() {
-        return block.describeInput();
-    }
-
-    @Override
-    public BlockList getChildren() {
-        return block.getChildren();
-    }
-
-    @Override
-    public ParameterList getDirectParameters() {
-        return block.getDirectParameters();
-    }
-
-    @Override
-    public ParameterList getParameters() {
-        return block.getParameters();
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return block.getOutputShapes(inputShapes);
-    }
-
-    @Override
-    public Shape[] getInputShapes() {
-        return block.getInputShapes();
-    }
-
-    @Override
-    public DataType[] getOutputDataTypes() {
-        return block.getOutputDataTypes();
-    }
-
-    @Override
-    public void saveParameters(DataOutputStream os) throws IOException {
-        block.saveParameters(os);
-    }
-
-    @Override
-    public void loadParameters(NDManager manager, DataInputStream is)
-            throws IOException, MalformedModelException {
-        block.loadParameters(manager, is);
-    }
-
-    @Override
-    public Map<String, String> getCustomMetadata() {
-        return block.getCustomMetadata();
-    }
-
-    @Override
     public String toString() {
-        return plugin.getPrecision() + " via " + plugin.getPath() + ": " + block;
+        return plugin.getPrecision() + " via " + plugin.getPath() + ": " + getBlock();
     }
 }

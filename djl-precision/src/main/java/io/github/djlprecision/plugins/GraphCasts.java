@@ -17,7 +17,8 @@ public final class GraphCasts {
     /**
      * Casts a 16-bit floating array to fp32 by adding an fp32 zero of the same rank: type
      * promotion widens exactly, keeps the shape and the graph, and hands no data type to native
-     * code, so it also works on the bf16 arrays DJL reads as {@code UNKNOWN}.
+     * code, so it also works on the bf16 arrays DJL reads as {@code UNKNOWN}. The zero is made on
+     * the array's device, which on a second GPU is not its manager's.
      *
      * @param array a 16-bit floating array
      * @return the fp32 array, named as the input
@@ -25,7 +26,7 @@ public final class GraphCasts {
     public static NDArray toFloat32(NDArray array) {
         long[] ones = new long[array.getShape().dimension()];
         Arrays.fill(ones, 1);
-        try (NDArray zero = array.getManager().zeros(new Shape(ones), DataType.FLOAT32)) {
+        try (NDArray zero = array.getManager().zeros(new Shape(ones), DataType.FLOAT32, array.getDevice())) {
             NDArray converted = array.add(zero);
             converted.setName(array.getName());
             return converted;

@@ -7,6 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.spi.AmpKernels;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -116,9 +118,14 @@ public final class DynamicLossScaler implements AutoCloseable {
      * @throws IllegalStateException before {@link #attach}
      */
     public void update(NDArray foundInf) {
-        kernels.updateScale(requireAttached(), growthTracker, foundInf, minScale, config);
-        copies.values().forEach(NDArray::close);
-        copies.clear();
+        NDArray own = requireAttached();
+        kernels.updateScale(own, growthTracker, foundInf, minScale, config);
+        // refreshed here, at the step, so that the next backward on another device copies nothing
+        // from the scaler's device (a copy between GPUs orders both devices' streams)
+        if (!copies.isEmpty()) {
+            List<NDArray> targets = new ArrayList<>(copies.values());
+            kernels.copy(Collections.nCopies(targets.size(), own), targets);
+        }
     }
 
     /**

@@ -2,7 +2,6 @@ package io.github.djlprecision.training;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.training.evaluator.Evaluator;
 
 /**
@@ -36,14 +35,7 @@ final class Float32AccumulatingEvaluator extends Evaluator {
 
     @Override
     public void updateAccumulators(String[] keys, NDList labels, NDList predictions) {
-        if (!Float32Views.needed(labels, predictions)) {
-            evaluator.updateAccumulators(keys, labels, predictions);
-            return;
-        }
-        try (NDManager scope = NDManager.subManagerOf(predictions.head())) {
-            evaluator.updateAccumulators(
-                    keys, Float32Views.of(labels, scope), Float32Views.of(predictions, scope));
-        }
+        Float32Views.updateAccumulators(evaluator, keys, labels, predictions);
     }
 
     @Override

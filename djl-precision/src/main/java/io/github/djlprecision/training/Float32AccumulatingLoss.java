@@ -2,7 +2,6 @@ package io.github.djlprecision.training;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.training.loss.Loss;
 
 /**
@@ -39,14 +38,7 @@ final class Float32AccumulatingLoss extends Loss {
 
     @Override
     public void updateAccumulators(String[] keys, NDList labels, NDList predictions) {
-        if (!Float32Views.needed(labels, predictions)) {
-            loss.updateAccumulators(keys, labels, predictions);
-            return;
-        }
-        try (NDManager scope = NDManager.subManagerOf(predictions.head())) {
-            loss.updateAccumulators(
-                    keys, Float32Views.of(labels, scope), Float32Views.of(predictions, scope));
-        }
+        Float32Views.updateAccumulators(loss, keys, labels, predictions);
     }
 
     @Override

@@ -104,6 +104,8 @@ public class PrecisionTrainer extends Trainer {
     /** A divergence found while reading outcomes, thrown by the next step or epoch end. */
     private TrainingDivergedException divergence;
     private final Map<Device, NDArray> shares = new ConcurrentHashMap<>();
+    /** With several devices, each device's backward on its own thread; null with one. */
+    private final ParallelBackward parallelBackward;
     private List<Parameter> parameters;
     private volatile boolean initialized;
     private boolean closed;
@@ -119,6 +121,7 @@ public class PrecisionTrainer extends Trainer {
         this.plugin = plugin;
         this.precisionConfig = precisionConfig;
         devices = getDevices();
+        parallelBackward = devices.length > 1 ? new ParallelBackward(devices.length) : null;
         stepIndex = state.steps();
         skippedSteps = state.skipped();
         try {
@@ -135,6 +138,9 @@ public class PrecisionTrainer extends Trainer {
         } catch (RuntimeException e) {
             // the trainer's sub-manager must not stay attached to the model's manager
             getManager().close();
+            if (parallelBackward != null) {
+                parallelBackward.close();
+            }
             throw e;
         }
         own.trainer = this;
@@ -396,7 +402,9 @@ public class PrecisionTrainer extends Trainer {
      * the step sums the devices' gradients, so they then average, as PyTorch's
      * DistributedDataParallel averages them, and the same settings train the same on one device or
      * on several. (DJL's own {@code LocalParameterServer} sums them, so its effective learning rate
-     * grows with the number of devices.)
+     * grows with the number of devices.) With several devices each backward runs on a thread of
+     * its own ({@link ParallelBackward}); closing the collector, {@code zeroGradients} and {@link
+     * #step()} wait for them and throw the first one's failure.
      *
      * @return the collector; close it as DJL's
      */
@@ -408,26 +416,42 @@ public class PrecisionTrainer extends Trainer {
             public void backward(NDArray target) {
                 NDArray prepared = plugin.preBackward(target);
                 if (devices.length > 1) {
-                    NDArray averaged = prepared.mul(deviceShare(prepared));
+                    NDArray share = deviceShare(prepared);
+                    NDArray averaged = prepared.mul(share);
+                    averaged.attach(share.getManager());
                     if (prepared != target) {
                         prepared.close();
                     }
                     prepared = averaged;
                 }
-                collector.backward(prepared);
-                if (prepared != target) {
-                    prepared.close();
+                if (parallelBackward == null) {
+                    collector.backward(prepared);
+                    if (prepared != target) {
+                        prepared.close();
+                    }
+                    return;
                 }
+                NDArray averaged = prepared;
+                parallelBackward.submit(
+                        () -> {
+                            collector.backward(averaged);
+                            averaged.close();
+                        });
             }
 
             @Override
             public void zeroGradients() {
+                awaitBackward();
                 collector.zeroGradients();
             }
 
             @Override
             public void close() {
-                collector.close();
+                try {
+                    awaitBackward();
+                } finally {
+                    collector.close();
+                }
             }
         };
     }
@@ -448,6 +472,7 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public void step() {
+        awaitBackward();
         long begin = System.nanoTime();
         OptimizerStep.Result result = optimizerStep.run(trainable(), stepIndex);
         recorder.add(stepIndex, result.foundInf(), result.nonFinite(), result.lossScale());
@@ -460,6 +485,13 @@ public class PrecisionTrainer extends Trainer {
         throwDivergence();
     }
 
+    /** Waits for the backward passes still running on other threads (several devices). */
+    private void awaitBackward() {
+        if (parallelBackward != null) {
+            parallelBackward.await();
+        }
+    }
+
     /** Throws a divergence found since the last throw, once. */
     private void throwDivergence() {
         TrainingDivergedException found = divergence;
@@ -469,18 +501,24 @@ public class PrecisionTrainer extends Trainer {
         }
     }
 
-    /** 1 / the number of devices, as a scalar on a loss's device, made once per device. */
+    /**
+     * 1 / the number of devices, as a scalar on a loss's device, made once per device in a manager
+     * of that device: a loss scaled by it belongs to that manager, so DJL's backward makes its seed
+     * gradient ({@code ones}) on the loss's device. Made on the first device and copied, the seed
+     * would make this device's backward wait for everything queued on the first device (a copy
+     * between two GPUs orders both devices' streams), running the devices one after the other.
+     */
     private NDArray deviceShare(NDArray loss) {
         return shares.computeIfAbsent(
                 loss.getDevice(),
                 device -> {
-                    NDArray share =
-                            getManager()
-                                    .create(1.0 / devices.length)
-                                    .toDevice(device, false)
-                                    .toType(loss.getDataType(), false);
-                    share.attach(getManager());
-                    return share;
+                    NDManager onDevice = getManager().newSubManager(device);
+                    NDArray share = onDevice.create(1.0 / devices.length);
+                    NDArray typed = share.toType(loss.getDataType(), false);
+                    if (typed != share) {
+                        share.close();
+                    }
+                    return typed;
                 });
     }
 
@@ -670,6 +708,9 @@ public class PrecisionTrainer extends Trainer {
         }
         closed = true;
         try {
+            if (parallelBackward != null) {
+                parallelBackward.close();
+            }
             super.close();
         } finally {
             try {

@@ -105,7 +105,7 @@ final class InitialStates extends DelegatingBlock {
                         (long) read(STATE_SIZE, recurrent));
         NDList completed = new NDList(inputs);
         while (completed.size() < wanted) {
-            completed.add(input.getManager().zeros(shape, type));
+            completed.add(input.getManager().zeros(shape, type, input.getDevice()));
         }
         return completed;
     }

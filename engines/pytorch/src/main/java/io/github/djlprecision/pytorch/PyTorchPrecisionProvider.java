@@ -205,8 +205,11 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
             if (problems.isEmpty() && inferencePlan.plugin != null) {
                 return inferencePlan.plugin;
             }
-            InferenceParameterTypes.problem(model, recipe, describe(config))
-                    .ifPresent(problems::add);
+            if (problems.isEmpty()) {
+                // a conversion refused above leaves the parameters as they are: no second problem
+                InferenceParameterTypes.problem(model, recipe, describe(config))
+                        .ifPresent(problems::add);
+            }
             if (!problems.isEmpty()) {
                 throw new UnsupportedPrecisionException(problems);
             }

@@ -1,12 +1,14 @@
 package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
+import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.SequentialBlock;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PluginRequest;
@@ -64,20 +66,26 @@ public final class CudaAutocastProbe {
                 expect(failures, "cpu scope leaves cuda on", DataType.FLOAT16, a.matMul(b).getDataType());
             }
             for (String precision : new String[] {"16-mixed", "bf16-mixed"}) {
-                PrecisionPlugin plugin =
-                        PrecisionPlugins.create(
-                                new PluginRequest(
-                                        "PyTorch",
-                                        gpu,
-                                        PrecisionConfig.of(precision),
-                                        PluginRequest.Purpose.INFERENCE));
-                NDList out;
-                try (ForwardContext ignored = plugin.forwardContext(gpu)) {
-                    out = new NDList(Activation.relu(a.matMul(b)));
+                // bf16-mixed plans its fp32 islands on the model: here one without blocks
+                try (Model model = Model.newInstance("probe", gpu, "PyTorch")) {
+                    model.setBlock(new SequentialBlock());
+                    PrecisionPlugin plugin =
+                            PrecisionPlugins.create(
+                                    new PluginRequest(
+                                            "PyTorch",
+                                            gpu,
+                                            PrecisionConfig.of(precision),
+                                            PluginRequest.Purpose.INFERENCE,
+                                            model));
+                    NDList out;
+                    try (ForwardContext ignored = plugin.forwardContext(gpu)) {
+                        out = new NDList(Activation.relu(a.matMul(b)));
+                    }
+                    NDArray converted = plugin.convertOutput(out).head();
+                    expect(failures, precision + " output for the loss", DataType.FLOAT32, converted.getDataType());
+                    System.out.println("path " + plugin.getPath());
+                    plugin.close();
                 }
-                NDArray converted = plugin.convertOutput(out).head();
-                expect(failures, precision + " output for the loss", DataType.FLOAT32, converted.getDataType());
-                System.out.println("path " + plugin.getPath());
             }
             // synchronise before leaving: a reduced tensor moved to the host
             a.matMul(b).sum().toDevice(Device.cpu(), false).getShape();
