@@ -469,10 +469,18 @@ public class PrecisionTrainer extends Trainer {
      *     at the loss scale's floor were read (this step's with DJL's optimizers; with a fused
      *     one, up to {@value #OUTCOME_READ_INTERVAL} steps later); the message names the step. The
      *     step itself has run, and the trainer stays usable.
+     * @throws IllegalStateException before the first forward pass (nothing to update)
      */
     @Override
     public void step() {
         awaitBackward();
+        if (!initialized) {
+            // DJL's own trainer fails here on the uninitialized parameter; say what to do
+            throw new IllegalStateException(
+                    "step() before any forward pass: call trainer.initialize(inputShapes), then"
+                            + " forward and backward (EasyTrain.trainBatch does both), then step;"
+                            + " nothing was updated or counted.");
+        }
         long begin = System.nanoTime();
         OptimizerStep.Result result = optimizerStep.run(trainable(), stepIndex);
         recorder.add(stepIndex, result.foundInf(), result.nonFinite(), result.lossScale());

@@ -115,6 +115,13 @@ class DeviceAndInitializeTest {
                                 IllegalStateException.class,
                                 () -> EasyTrain.fit(trainer, 1, ClassificationTask.blobs(data, 32, 8), null));
                 assertEquals(e.getMessage(), fit.getMessage(), setting);
+                // a step before any forward pass has nothing to update: refused, nothing counted
+                IllegalStateException step = assertThrows(IllegalStateException.class, trainer::step);
+                assertTrue(
+                        step.getMessage().startsWith("step() before any forward pass: call trainer.initialize(inputShapes)"),
+                        step.getMessage());
+                assertEquals(0, trainer.getStepCount(), setting);
+                assertTrue(trainer.getLastOutcome().isEmpty(), setting);
             }
         }
         // a loaded model's parameters exist: as in DJL it trains without initialize, the
