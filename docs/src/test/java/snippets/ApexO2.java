@@ -50,7 +50,7 @@ public final class ApexO2 {
             try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, precision)) {
                 trainer.initialize(new Shape(1, 16));
                 EasyTrain.fit(trainer, 2, trainSet, null);
-                // apex-O2(fp16 weights, fp32 master weights, fp32 norm layers, loss scaling: fused)
+                // apex-O2(fp16 working copies, fp32 master weights, fp32 norm layers, loss scaling: fused)
                 System.out.println(trainer.getPlugin().getPath());
                 // parameters, fp32 master copies, Adam's state and one forward's activations
                 MemoryFootprint memory = MemoryFootprint.measure(trainer, adam, sampleBatch);

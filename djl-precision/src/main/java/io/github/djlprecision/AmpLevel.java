@@ -12,7 +12,7 @@ public enum AmpLevel {
     O0,
     /** Per-operation autocast with fp32 weights: the same as native {@code 16-mixed}. */
     O1,
-    /** fp16 model, fp32 master weights, norm layers in fp32, dynamic loss scaling. */
+    /** fp16 working copies of the weights, fp32 master weights, fp32 norm layers, loss scaling. */
     O2,
     /** Pure fp16: a speed baseline, usually unstable. */
     O3;

@@ -409,8 +409,8 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         if (WARNED.add(nativeAmp.reason)) {
             logger.warn(
                     "16-mixed cannot use native autocast ({}); falling back to Apex-style O2: fp16"
-                            + " model, fp32 master weights, fp32 norm layers, dynamic loss"
-                            + " scaling",
+                            + " working copies, fp32 master weights, fp32 norm layers, dynamic"
+                            + " loss scaling",
                     nativeAmp.reason);
         }
         return new Plan(Kind.APEX_O2, nativeAmp.amp, nativeAmp.reason);
