@@ -24,7 +24,7 @@ final class ParallelBackward implements AutoCloseable {
     private final List<Future<?>> pending = new ArrayList<>();
 
     /**
-     * Creates the threads, daemons named after the trainer's devices' count.
+     * Creates one daemon thread per device.
      *
      * @param devices the number of training devices, at least 2
      */

@@ -415,23 +415,20 @@ public class PrecisionTrainer extends Trainer {
             @Override
             public void backward(NDArray target) {
                 NDArray prepared = plugin.preBackward(target);
-                if (devices.length > 1) {
-                    NDArray share = deviceShare(prepared);
-                    NDArray averaged = prepared.mul(share);
-                    averaged.attach(share.getManager());
-                    if (prepared != target) {
-                        prepared.close();
-                    }
-                    prepared = averaged;
-                }
                 if (parallelBackward == null) {
+                    // one device
                     collector.backward(prepared);
                     if (prepared != target) {
                         prepared.close();
                     }
                     return;
                 }
-                NDArray averaged = prepared;
+                NDArray share = deviceShare(prepared);
+                NDArray averaged = prepared.mul(share);
+                averaged.attach(share.getManager());
+                if (prepared != target) {
+                    prepared.close();
+                }
                 parallelBackward.submit(
                         () -> {
                             collector.backward(averaged);
