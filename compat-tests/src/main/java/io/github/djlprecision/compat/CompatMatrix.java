@@ -11,6 +11,7 @@ import ai.djl.util.Progress;
 
 import io.github.djlprecision.GradScalerConfig;
 
+import io.github.djlprecision.spi.PrecisionPlugins;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -276,6 +277,8 @@ public final class CompatMatrix {
     }
 
     private CellResult runAndJudge(MatrixCell cell) {
+        // the fp32 reference runs the user's model without a plugin: the host needs preparing too
+        PrecisionPlugins.prepareHost(cell.engine());
         CellMode mode =
                 inferenceOnly || !canTrain(cell.engine()) ? CellMode.INFERENCE : CellMode.TRAINING;
         CellRun run;

@@ -50,6 +50,24 @@ public final class PrecisionPlugins {
     }
 
     /**
+     * Runs every {@link EngineHostGuard} of an engine, so that what the host needs (e.g. a native
+     * backend switched off where it crashes) is in place before the engine's first operation.
+     * {@link #create} calls it; entry points that run a user's model without a plugin call it
+     * themselves.
+     *
+     * @param engineName the engine's name, e.g. {@code "PyTorch"}
+     */
+    public static void prepareHost(String engineName) {
+        ServiceLoader.load(EngineHostGuard.class)
+                .forEach(
+                        guard -> {
+                            if (guard.supportsEngine(engineName)) {
+                                guard.prepare();
+                            }
+                        });
+    }
+
+    /**
      * Builds the plugin for a request, wrapped in the decorators its settings name, checking
      * everything that can be checked before native work starts.
      *
@@ -60,6 +78,7 @@ public final class PrecisionPlugins {
      *     provider refuses, what a decorator refuses, clipping the recipe cannot do
      */
     public static PrecisionPlugin create(PluginRequest request) {
+        prepareHost(request.engineName());
         List<String> unavailable = unavailableDevices(request);
         if (!unavailable.isEmpty()) {
             throw new UnsupportedPrecisionException(unavailable);

@@ -74,7 +74,7 @@ abstract class TruePrecision implements PrecisionPlugin {
 
     @Override
     public String getPath() {
-        return path + fusion.describe();
+        return path + fusion.describe() + LibTorchHostGuard.pathNote();
     }
 
     @Override
