@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class ChildJvm {
 
-    /** How a child run ended. */
+    /**
+     * How a child run ended.
+     *
+     * @param exitCode the child's exit status
+     * @param output what it printed; after a non-zero exit followed by how it ended (signal,
+     *     problematic frame, fatal error report) and the host's facts
+     */
     record Result(int exitCode, String output) {}
 
     private ChildJvm() {}
@@ -55,6 +62,8 @@ final class ChildJvm {
             throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
+        Path errors = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "djl-precision-child-jvm"));
+        command.add("-XX:ErrorFile=" + errors.resolve("hs_err_pid%p.log"));
         command.addAll(jvmOptions);
         command.add(main.getName());
         command.addAll(List.of(args));
@@ -78,7 +87,13 @@ final class ChildJvm {
                             + text(output));
         }
         reader.join(TimeUnit.SECONDS.toMillis(10));
-        return new Result(process.exitValue(), text(output));
+        int status = process.exitValue();
+        String printed = text(output);
+        if (status != 0) {
+            JvmCrash crash = JvmCrash.of(status, printed, errors.resolve("hs_err_pid" + process.pid() + ".log"));
+            printed += "\nchild JVM " + main.getName() + " ended: " + crash.describe() + "\nhost: " + HostFacts.read().describe();
+        }
+        return new Result(status, printed);
     }
 
     private static void copy(InputStream in, ByteArrayOutputStream out) {
