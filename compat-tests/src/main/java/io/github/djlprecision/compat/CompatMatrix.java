@@ -12,6 +12,7 @@ import ai.djl.util.Progress;
 import io.github.djlprecision.GradScalerConfig;
 
 import io.github.djlprecision.spi.PrecisionPlugins;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -74,7 +75,9 @@ public final class CompatMatrix {
         tensorFlow =
                 EngineSetup.TENSORFLOW_CELLS ? new TensorFlowCells(gradScaler, pluginName) : null;
         inChildJvm = builder.inChildJvm;
-        children = new ChildJvmCells(workload, gradScaler, pluginName, shortRun);
+        children =
+                new ChildJvmCells(
+                        workload, gradScaler, pluginName, shortRun, builder.childJvmSecondsPerCell);
     }
 
     /**
@@ -372,6 +375,7 @@ public final class CompatMatrix {
         private String pluginName;
         private Progress progress;
         private Predicate<MatrixCell> inChildJvm = cell -> false;
+        private long childJvmSecondsPerCell = 300;
 
         Builder(CompatWorkload workload) {
             if (workload == null) {
@@ -501,8 +505,10 @@ public final class CompatMatrix {
          * terminates its process, e.g. bfloat16 reaching a DJL call that aborts the JVM, becomes a
          * FAIL instead of ending the run. Cells the engine refuses up front need no child. The
          * workload must have a public constructor taking its name, or none, for the child to
-         * rebuild it; the child gets this JVM's class path, its {@code ai.djl.*} and {@code
-         * org.slf4j.*} system properties and its environment.
+         * rebuild it; the child gets this JVM's class path, its {@code ai.djl.*}, {@code
+         * djl.precision.*} and {@code org.slf4j.*} system properties and its environment. A child
+         * that dies names the signal, the native frame and HotSpot's fatal error report in the
+         * failed cell; one that spends longer than {@link #optChildJvmTimeout} on a cell is killed.
          *
          * @param inChildJvm selects the cells, e.g. {@code cell ->
          *     cell.variant().precision().isBfloat16()}
@@ -512,6 +518,23 @@ public final class CompatMatrix {
         public Builder optChildJvm(Predicate<MatrixCell> inChildJvm) {
             ChildJvmCells.checkRebuildable(workload);
             this.inChildJvm = inChildJvm;
+            return this;
+        }
+
+        /**
+         * Sets how long a child JVM may spend on one cell (the first one includes its start)
+         * before it is killed and the cell fails; 300 seconds by default.
+         *
+         * @param perCell the time per cell, at least one second
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than one second
+         */
+        public Builder optChildJvmTimeout(Duration perCell) {
+            if (perCell.getSeconds() < 1) {
+                throw new IllegalArgumentException(
+                        "a child JVM's timeout per cell must be at least 1 second, not " + perCell);
+            }
+            this.childJvmSecondsPerCell = perCell.getSeconds();
             return this;
         }
 
