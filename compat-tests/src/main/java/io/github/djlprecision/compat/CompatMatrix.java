@@ -38,6 +38,9 @@ import java.util.function.ToDoubleFunction;
  */
 public final class CompatMatrix {
 
+    /** How {@link #excludedEngines()} names an engine whose natives failed to load. */
+    static final String FAILED_TO_LOAD = "failed to load: ";
+
     static {
         // before any engine query below can load TensorFlow in this JVM
         EngineSetup.prepareProcess();
@@ -59,6 +62,7 @@ public final class CompatMatrix {
     private final ChildJvmCells children;
     private final Map<MatrixCell, CellResult> results = new HashMap<>();
     private final Map<String, CellRun> references = new HashMap<>();
+    private Map<String, String> unloadable;
 
     private CompatMatrix(Builder builder) {
         workload = builder.workload;
@@ -99,10 +103,14 @@ public final class CompatMatrix {
      */
     public List<MatrixCell> cells() {
         List<MatrixCell> cells = new ArrayList<>();
-        for (String engine : computeEngines()) {
+        TreeSet<String> engines = new TreeSet<>(computeEngines());
+        engines.addAll(unloadableEngines().keySet());
+        for (String engine : engines) {
             List<Device> devices = new ArrayList<>();
             devices.add(Device.cpu());
-            for (int i = 0; i < Engine.getEngine(engine).getGpuCount(); i++) {
+            // an engine that cannot load cannot count its GPUs: its cells are on the cpu only
+            int gpus = unloadableEngines().containsKey(engine) ? 0 : Engine.getEngine(engine).getGpuCount();
+            for (int i = 0; i < gpus; i++) {
                 devices.add(Device.gpu(i));
             }
             for (Device device : devices) {
@@ -115,6 +123,24 @@ public final class CompatMatrix {
             }
         }
         return cells;
+    }
+
+    /**
+     * Returns the engines on the class path whose natives failed to load, and why, once per
+     * matrix: their cells are UNSUPPORTED with that reason instead of ending the run.
+     */
+    private Map<String, String> unloadableEngines() {
+        if (unloadable == null) {
+            unloadable = new TreeMap<>();
+            excludedEngines()
+                    .forEach(
+                            (engine, why) -> {
+                                if (why.startsWith(FAILED_TO_LOAD)) {
+                                    unloadable.put(engine, why);
+                                }
+                            });
+        }
+        return unloadable;
     }
 
     /**
@@ -159,9 +185,9 @@ public final class CompatMatrix {
                         "cannot create local arrays ("
                                 + e.getMessage()
                                 + "): not a compute engine");
-            } catch (EngineException e) {
+            } catch (EngineException | LinkageError e) {
                 // e.g. TensorFlow without TENSORFLOW_LIBRARY_PATH offline: named, not dropped
-                excluded.put(name, "failed to load: " + e.getMessage());
+                excluded.put(name, FAILED_TO_LOAD + e.getMessage());
             }
         }
         return excluded;
@@ -280,6 +306,19 @@ public final class CompatMatrix {
     }
 
     private CellResult runAndJudge(MatrixCell cell) {
+        String unloaded = unloadableEngines().get(cell.engine());
+        if (unloaded != null) {
+            return new CellResult(
+                    cell,
+                    Verdict.UNSUPPORTED,
+                    "the " + cell.engine() + " engine " + unloaded,
+                    expectations.get(cell).map(Expectations.Expectation::verdict).orElse(null),
+                    null,
+                    null,
+                    List.of(),
+                    null,
+                    false);
+        }
         // the fp32 reference runs the user's model without a plugin: the host needs preparing too
         PrecisionPlugins.prepareHost(cell.engine());
         CellMode mode =
