@@ -16,7 +16,7 @@
 #   DIR: a checkout of DJL at tag v0.36.0 (git clone --branch v0.36.0 --depth 1
 #   https://github.com/deepjavalibrary/djl.git), or a copy of its engines/pytorch/pytorch-native
 #   and api/src/main/native folders.
-# Then carry [".device"] with the working tree, and there run bench/device/gpu-setup-session.sh
+# Then copy the working tree with .device/ to the GPU machine, and there run bench/device/gpu-setup-session.sh
 # (the set-up as the README documents it) or bash .device/run.sh MAIN_CLASS.
 set -euo pipefail
 [ "${1:-}" = --djl-src ] && [ -n "${2:-}" ] || { echo "Usage: bash bench/device/prepare.sh --djl-src DIR" >&2; exit 2; }
