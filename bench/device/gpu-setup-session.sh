@@ -54,11 +54,12 @@ step "source $jni/djl-env.sh"
 # shellcheck disable=SC1091
 source "$jni/djl-env.sh"
 env | grep -E '^(PYTORCH_|ENGINE_CACHE_DIR|LD_LIBRARY_PATH|DJL_OFFLINE|OPT_OUT)' | sort
+echo "DJL JNI libraries in torch's own folder (nothing copied there): $(ls "$PYTORCH_LIBRARY_PATH" | grep -c djl_torch)"
 cp=$(find .device/cp -mindepth 1 -maxdepth 1 \( -name '*.jar' -o -type d \) | sort | tr '\n' ':')
 
 step "README quick start: java snippets.QuickStart (16-mixed)"
 timeout 150 "$JAVA_HOME/bin/java" -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
-  snippets.QuickStart
+  -Dorg.slf4j.simpleLogger.log.ai.djl.pytorch.jni.LibUtils=debug snippets.QuickStart
 echo "QuickStart exit $?"
 
 left=$((525 - (SECONDS - start)))

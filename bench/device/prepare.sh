@@ -3,9 +3,11 @@
 # to run this project's Java code when it has PyTorch (pip or conda), CMake and a C++ compiler,
 # but no Java, no Maven and no network, into the git-ignored folder .device/:
 #   .device/jre.tgz      a jlink'd Java 17 runtime WITH its header files (include/jni.h), so that it
-#                        serves as JAVA_HOME for gpu-setup/build-djl-jni.sh there (about 30 MB)
+#                        serves as JAVA_HOME for gpu-setup/build-djl-jni.sh there (about 26 MB;
+#                        uncompressed modules gzip smaller than jlink's own compression)
 #   .device/cp/          the project's jars and their runtime dependencies, without the CPU
-#                        LibTorch (pytorch-native-cpu, 111 MB); docs-test-classes/ holds the
+#                        LibTorch (pytorch-native-cpu, 111 MB) and the test-only ArchUnit
+#                        (about 23 MB in all); docs-test-classes/ holds the
 #                        documentation's snippets (the README quick start), bench-classes/ the
 #                        GPU benchmarks
 #   .device/djl-src/     DJL v0.36.0's PyTorch JNI sources (the part gpu-setup/build-djl-jni.sh
@@ -28,12 +30,11 @@ java_src=engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorch
 out=.device
 rm -rf "$out/cp" "$out/djl-src"
 mkdir -p "$out/cp"
-grep -qx '/.device/' .gitignore 2>/dev/null || grep -qx '/.device/' .git/info/exclude 2>/dev/null \
-  || echo '/.device/' >> .git/info/exclude
 
 # the jars: every module the GPU runs need, with their dependencies (test scope for the snippets)
 mvn -B -q -pl compat-tests,docs,bench -am -DskipTests package dependency:copy-dependencies \
-  -DincludeScope=test -DexcludeArtifactIds=pytorch-native-cpu,tensorflow-core-native \
+  -DincludeScope=test \
+  -DexcludeArtifactIds=pytorch-native-cpu,tensorflow-core-native,archunit,archunit-junit5,archunit-junit5-api,archunit-junit5-engine,archunit-junit5-engine-api,junit-jupiter-params \
   -DoutputDirectory="$PWD/$out/cp"
 for module in djl-precision engines/pytorch breaker engines/tensorflow compat-tests; do
   cp "$module"/target/*-SNAPSHOT.jar "$out/cp/" 2>/dev/null || true
@@ -46,7 +47,7 @@ cp -r bench/target/classes "$out/cp/bench-classes"
 if [ ! -f "$out/jre.tgz" ]; then
   tmp=$(mktemp -d)
   jlink --add-modules java.base,java.desktop,java.logging,java.management,java.naming,java.sql,java.xml,jdk.unsupported,jdk.zipfs \
-    --strip-debug --no-man-pages --compress=2 --output "$tmp/jre"
+    --strip-debug --no-man-pages --compress=0 --output "$tmp/jre"
   test -f "$tmp/jre/include/jni.h" && test -f "$tmp/jre/include/linux/jni_md.h"
   tar czf "$out/jre.tgz" -C "$tmp" jre
   rm -rf "$tmp"
