@@ -309,6 +309,10 @@ fi
 
 missing_libs=$(set +u; . "$out/djl-env.sh"; LD_LIBRARY_PATH=$torch_lib:$LD_LIBRARY_PATH ldd "$out/libdjl_torch.so" 2>/dev/null | grep "not found")
 [ -z "$missing_libs" ] || { echo "Warning: with this environment, ldd finds no:" >&2; echo "$missing_libs" >&2; }
+# DJL looks for its JNI in the LibTorch folder before its engine cache
+for stale in "$torch_lib/libdjl_torch.so" "$torch_lib/$DJL_VERSION-libdjl_torch.so"; do
+  [ ! -e "$stale" ] || echo "Warning: $stale exists: DJL loads that JNI before the one built here; remove it to use this build." >&2
+done
 
 echo
 echo "JNI library: $out/libdjl_torch.so"

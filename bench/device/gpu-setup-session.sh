@@ -20,6 +20,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out=${OUT:-/tmp/gpu-setup-out}
 work=/tmp/gpu-setup
+rm -rf "$work"
 mkdir -p "$out" "$work"
 exec > >(tee "$out/gpu-setup-session.log") 2>&1
 start=$SECONDS
@@ -31,6 +32,12 @@ python3 -c 'import torch, sys; print("python", sys.version.split()[0], "torch", 
 cmake --version | head -1
 c++ --version | head -1
 command -v java mvn || echo "no java, no mvn on PATH (as expected)"
+# DJL looks for its JNI in torch/lib before its engine cache: a copy an older kit left there
+# would shadow the one built below, so none may be there
+torch_lib=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+for stale in "$torch_lib"/*djl_torch*; do
+  [ ! -e "$stale" ] || { echo "removing $stale, left by an earlier set-up"; rm -f "$stale"; }
+done
 
 step "Java runtime (jlink'd, with include/jni.h), used as JAVA_HOME"
 tar xzf .device/jre.tgz -C "$work"

@@ -120,9 +120,9 @@ public final class PrecisionAdvisor {
                     List.of(
                             facts.cpuHasFloat16()
                                     ? "16-mixed: the CPU also has fp16 arithmetic"
-                                    : "not 16-mixed: without AVX512_FP16 or AMX-FP16 LibTorch"
-                                            + " emulates much of fp16, and oneDNN has no fp16"
-                                            + " LSTM (LSTMs run as fp32 islands)",
+                                    : "not 16-mixed: without AVX512_FP16 or AMX-FP16 oneDNN"
+                                            + " has few fp16 kernels, and 16-bit modes were slower"
+                                            + " than 32-true where it had none",
                             "32-true for models whose blocks mostly run as fp32 islands under"
                                     + " bf16-mixed"));
         }
