@@ -12,7 +12,8 @@
 # Prepared on a machine with a JDK 17 and Maven, in the project root:
 #   bash bench/device/prepare.sh --djl-src DIR   # DIR: DJL at tag v0.36.0 (see gpu-setup/README.md)
 # which builds the jars without the CPU LibTorch and packs .device/ (a jlink'd Java runtime with
-# jni.h, the jars, DJL's JNI sources; about 45 MB). Carry .device with the working tree; there:
+# jni.h, the jars, DJL's JNI sources; about 48 MB). Copy .device/ with the working tree to the
+# GPU machine; there, in the project root:
 #   bash bench/device/gpu-setup-session.sh
 # The committed log of this run is docs/notes/gpu-setup-session.log.
 set -uo pipefail
