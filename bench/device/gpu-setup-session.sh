@@ -5,7 +5,8 @@
 #      empty folder; its checksum and the environment it printed;
 #   2. `source` that environment, then the README quick start (snippets.QuickStart, 16-mixed) on
 #      the GPU;
-#   3. the main job on the GPU, PyTorch engine: MainJob --devices=gpu --engines=pytorch.
+#   3. RecommendPrecision (the advice for this machine, compute capability read through CUDA);
+#   4. the main job on the GPU, PyTorch engine: MainJob --devices=gpu --engines=pytorch.
 # Everything goes to $OUT/gpu-setup-session.log (and the main job's report.md beside it), about
 # 5 to 8 minutes, under 9 by the time limits below.
 #
@@ -69,6 +70,11 @@ step "README quick start: java snippets.QuickStart (16-mixed)"
 timeout 150 "$JAVA_HOME/bin/java" -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
   -Dorg.slf4j.simpleLogger.log.ai.djl.pytorch.jni.LibUtils=debug snippets.QuickStart
 echo "QuickStart exit $?"
+
+step "the precision this library recommends for this machine: java RecommendPrecision"
+timeout 60 "$JAVA_HOME/bin/java" -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  io.github.djlprecision.pytorch.RecommendPrecision
+echo "RecommendPrecision exit $?"
 
 left=$((525 - (SECONDS - start)))
 step "main job on the GPU: MainJob --devices=gpu --engines=pytorch (time limit ${left} s)"
