@@ -64,7 +64,7 @@ MULTI_SEED = 42
 TRAIN_STEPS = {"mlp": 60, "resnet50": 30, "bert": 30}
 TRAIN_WARMUP = 5
 # rough figures for the wall-time estimate only (seconds, ms): process start, model build, and
-# step or call times seen on the H200 (shared/device/README.md) or guessed from FLOPs (BERT)
+# step or call times seen on the H200 (docs/benchmarks.md) or guessed from FLOPs (BERT)
 START_S = {"torch": 7, "torch-fused": 7, "lightning": 12, "library": 10, "library-unfused": 10,
            "plain": 10,
            "plain-autocast": 10, "djl": 10}
