@@ -220,6 +220,12 @@ class ChannelsLastTest {
     }
 
     @Test
+    void fusedSgdAlignsAGradientInAnotherLayoutBeforeTheKernel() {
+        float[][] results = CudaSpeedProbe.mismatchedLayoutSteps(Device.cpu());
+        assertArrayEquals(results[0], results[1]);
+    }
+
+    @Test
     void servingRunsChannelsLastWithTheSameOutputs() throws Exception {
         float[][] outputs = new float[2][];
         String[] paths = new String[2];
