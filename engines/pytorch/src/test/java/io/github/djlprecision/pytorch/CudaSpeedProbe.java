@@ -114,6 +114,9 @@ public final class CudaSpeedProbe {
     }
 
     private static void guarded(String name, Check check) {
+        // a JVM abort leaves this as the last line: the check that was running
+        System.out.println("RUN " + name);
+        System.out.flush();
         try {
             check.run();
         } catch (Throwable e) {
