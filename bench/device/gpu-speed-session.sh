@@ -14,7 +14,9 @@
 #      bit-identically; channels-last by default with fused SGD momentum trains in 16-mixed,
 #      bf16-mixed, 16-true and O2 without abort, its 4-D parameters (and O2's working copies)
 #      really channels-last, weights as with channels-last off; fused Adam; 32-true untouched;
-#      serving; a fused step given a channels-last parameter with a default-format gradient.
+#      serving; a fused step given a channels-last parameter with a default-format gradient;
+#      DJL's LSTM and GRU in the 16-bit precisions, counting LibTorch's "RNN module weights are
+#      not part of single contiguous chunk of memory" warnings per run (5 steps each).
 #      One "PASS name: ..." or "FAIL name: ..." line per check, in cuda-speed-probes.log.
 #   2. The training benchmark, each configuration in its own process (gpu-bench.py): ResNet-50
 #      (32-true, 16-mixed, bf16-mixed, 16-true) as the library's default (channels-last on in
@@ -59,7 +61,7 @@ nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv > "$r
 log "GPU: $(tail -n +2 "$res/gpu.txt" | head -1)"
 
 # 1. probes: about 15-30 s each (JVM and CUDA start, small models)
-for group in fused channels-last layouts serving; do
+for group in fused channels-last layouts serving rnn; do
   limit=$(( $(left) - 300 ))   # keep 300 s for the benchmark
   [ "$limit" -gt 120 ] && limit=120
   if [ "$limit" -lt 20 ]; then log "probe $group SKIPPED (budget)"; continue; fi
@@ -71,6 +73,11 @@ for group in fused channels-last layouts serving; do
   log "probe $group: $(exit_note $rc)"
 done
 grep -E '^(PASS|FAIL|ALL PASSED|FAILED)' "$res/cuda-speed-probes.log" | tee -a "$res/session.log"
+# LibTorch's warning when cuDNN must compact an RNN's weights on a call, per LSTM/GRU run
+awk '/^MARK begin/ {name = substr($0, 12); n = 0; next}
+     /not part of single contiguous chunk/ {n++}
+     /^MARK end/ {print "RNN weight-compaction warnings in " name ": " n}' \
+  "$res/cuda-speed-probes.log" | tee -a "$res/session.log"
 
 # 2. benchmark: configurations in order of importance, each in its own process
 now=$(left)
