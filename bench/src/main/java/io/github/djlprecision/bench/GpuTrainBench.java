@@ -145,6 +145,10 @@ public final class GpuTrainBench {
             builder.optAmpLevel(ampLevel);
         }
         if (channelsLast != null) {
+            if (how != TrainSide.LIBRARY && how != TrainSide.LIBRARY_UNFUSED) {
+                throw new IllegalArgumentException(
+                        "--channels-last applies to sides library and library-unfused, not " + side);
+            }
             builder.optChannelsLast(channelsLast(channelsLast));
         }
         PrecisionConfig precisionConfig = builder.build();
