@@ -13,6 +13,7 @@ import io.github.djlprecision.ChannelsLast;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.AmpKernels;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.FusedOptimizer;
@@ -64,7 +65,7 @@ final class ChannelsLastPlugin implements PrecisionPlugin {
         } catch (LibTorchUnavailableException e) {
             if (config.getChannelsLast() == ChannelsLast.ALWAYS) {
                 plugin.close();
-                throw new io.github.djlprecision.UnsupportedPrecisionException(
+                throw new UnsupportedPrecisionException(
                         "ChannelsLast.ALWAYS cannot convert tensors: "
                                 + e.getMessage()
                                 + " Use ChannelsLast.AUTO or NEVER.");

@@ -13,6 +13,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Blocks;
@@ -25,6 +26,7 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.optimizer.Sgd;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.NoopTranslator;
 import io.github.djlprecision.ChannelsLast;
@@ -115,7 +117,7 @@ class ChannelsLastTest {
     private record Run(float[] weights, String path, List<Boolean> channelsLast) {}
 
     private static Run train(PrecisionConfig precision, Supplier<Optimizer> optimizer) {
-        try (Model model = model(optimizer.get() instanceof ai.djl.training.optimizer.Sgd);
+        try (Model model = model(optimizer.get() instanceof Sgd);
                 PrecisionTrainer trainer =
                         PrecisionTrainer.newTrainer(
                                 model,
@@ -232,7 +234,7 @@ class ChannelsLastTest {
         ChannelsLast[] formats = {ChannelsLast.NEVER, ChannelsLast.ALWAYS};
         for (int i = 0; i < 2; i++) {
             try (Model model = model(true)) {
-                model.getBlock().initialize(model.getNDManager(), ai.djl.ndarray.types.DataType.FLOAT32, INPUT);
+                model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, INPUT);
                 PrecisionBlock block =
                         PrecisionBlock.wrap(model, PrecisionConfig.builder().optChannelsLast(formats[i]).build());
                 paths[i] = block.getPath();

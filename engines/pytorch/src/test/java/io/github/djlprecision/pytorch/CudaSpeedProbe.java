@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
@@ -17,12 +18,16 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.recurrent.GRU;
+import ai.djl.nn.recurrent.LSTM;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.NoopTranslator;
+import ai.djl.util.PairList;
 import io.github.djlprecision.ChannelsLast;
 import io.github.djlprecision.OptimizerFusion;
 import io.github.djlprecision.PrecisionConfig;
@@ -485,8 +490,8 @@ public final class CudaSpeedProbe {
                     try (Model model = Model.newInstance("rnn", gpu, "PyTorch")) {
                         model.setBlock(
                                 kind.equals("LSTM")
-                                        ? ai.djl.nn.recurrent.LSTM.builder().setStateSize(32).setNumLayers(2).optBatchFirst(true).build()
-                                        : ai.djl.nn.recurrent.GRU.builder().setStateSize(32).setNumLayers(2).optBatchFirst(true).build());
+                                        ? LSTM.builder().setStateSize(32).setNumLayers(2).optBatchFirst(true).build()
+                                        : GRU.builder().setStateSize(32).setNumLayers(2).optBatchFirst(true).build());
                         try (PrecisionTrainer trainer =
                                 PrecisionTrainer.newTrainer(
                                         model,
@@ -514,7 +519,7 @@ public final class CudaSpeedProbe {
     }
 
     /** A block holding one array as its parameter, to convert it as a model's. */
-    private static final class ParameterHolder extends ai.djl.nn.AbstractBlock {
+    private static final class ParameterHolder extends AbstractBlock {
 
         ParameterHolder(NDArray array) {
             Parameter parameter = addParameter(Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT).build());
@@ -523,7 +528,7 @@ public final class CudaSpeedProbe {
 
         @Override
         protected NDList forwardInternal(
-                ai.djl.training.ParameterStore store, NDList inputs, boolean training, ai.djl.util.PairList<String, Object> params) {
+                ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
             return inputs;
         }
 
