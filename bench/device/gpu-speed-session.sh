@@ -2,9 +2,7 @@
 # One call on a one-GPU CUDA machine (H100 or H200), from the checkout's root, with .device
 # prepared here and carried:
 #
-#   mvn -B -q -pl bench -am -Pdevice-deps package -DskipTests     # also compiles the test classes
-#   bash ../shared/device/prepare.sh bench/target/classes bench/target/device-deps \
-#       engines/pytorch/target/test-classes
+#   bash bench/device/prepare.sh --djl-src DIR   # DIR: DJL at tag v0.36.0 (see gpu-setup/README.md)
 #   device call: carry [".device"], command "bash bench/device/gpu-speed-session.sh --budget-s 530"
 #
 # What it runs, each step in its own process under `timeout` (a process killed by a signal is

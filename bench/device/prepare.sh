@@ -9,7 +9,8 @@
 #                        LibTorch (pytorch-native-cpu, 111 MB) and the test-only ArchUnit
 #                        (about 23 MB in all); docs-test-classes/ holds the
 #                        documentation's snippets (the README quick start), bench-classes/ the
-#                        GPU benchmarks
+#                        GPU benchmarks, pytorch-test-classes/ the PyTorch engine's CUDA checks
+#                        (CudaSpeedProbe, CudaAutocastProbe)
 #   .device/djl-src/     DJL v0.36.0's PyTorch JNI sources (the part gpu-setup/build-djl-jni.sh
 #                        builds), with the JNI header generated here (the GPU machine has no javac)
 #   .device/run.sh       bench/device/run.sh: bash .device/run.sh MAIN_CLASS [ARGS...] there
@@ -42,6 +43,7 @@ done
 rm -f "$out"/cp/*-sources.jar "$out"/cp/*-javadoc.jar "$out"/cp/*-tests.jar
 cp -r docs/target/test-classes "$out/cp/docs-test-classes"
 cp -r bench/target/classes "$out/cp/bench-classes"
+cp -r engines/pytorch/target/test-classes "$out/cp/pytorch-test-classes"
 
 # a Java runtime that is also a JDK enough for jni.h (no --no-header-files)
 if [ ! -f "$out/jre.tgz" ]; then

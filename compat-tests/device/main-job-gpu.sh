@@ -3,8 +3,7 @@
 # with a Java runtime and the jars packed into the git-ignored .device/ (its run.sh takes a main
 # class and its arguments). Pack them here first:
 #
-#   mvn -B -q -pl compat-tests -am -Pdevice-deps package -DskipTests
-#   (pack compat-tests/target/classes and compat-tests/target/device-deps into .device/)
+#   bash bench/device/prepare.sh --djl-src DIR   # DIR: DJL at tag v0.36.0 (see gpu-setup/README.md)
 #
 # device-deps leaves out the CPU libtorch and TensorFlow's natives: the TensorFlow engine stays on
 # the class path without natives, which the job must survive (it is not selected here; the machine
