@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * all devices summed on the first, the plugin's unscale-and-check, clipping, the optimizer's update
  * through DJL's {@code ParameterStore} (or the plugin's fused optimizer) unless a gradient was inf
  * or NaN, the copy of the updated values to every device, and the plugin's state update (e.g. the
- * loss scale). A skipped step leaves weights and optimizer state bit-identical.
+ * loss scale). A skipped step leaves weights, optimizer state and the buffers its forward passes
+ * updated (BatchNorm's running statistics) bit-identical.
  *
  * <p>The plugin's state is written into the model's properties (prefix {@code precision.}) at the
  * end of every epoch and of training, before any user listener runs, so DJL's {@code model.save}
@@ -96,6 +97,7 @@ public class PrecisionTrainer extends Trainer {
     private final StepRecorder recorder;
     private final LossScaleMonitor lossScaleMonitor;
     private final OptimizerStep optimizerStep;
+    private final ForwardBuffers forwardBuffers;
     private long stepIndex;
     private long skippedSteps;
     private long epochSkipped;
@@ -135,6 +137,7 @@ public class PrecisionTrainer extends Trainer {
             plugin.onTrainerCreated(new Context());
             fused = plugin.fuseOptimizer(userConfig.getOptimizer()).orElse(null);
             recorder = new StepRecorder(getManager(), readScale());
+            forwardBuffers = new ForwardBuffers(getManager(), plugin.getKernels());
         } catch (RuntimeException e) {
             // the trainer's sub-manager must not stay attached to the model's manager
             getManager().close();
@@ -340,7 +343,7 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public NDList forward(NDList input) {
-        return inPrecision(input, in -> getModel().getBlock().forward(store, in, true));
+        return inPrecision(input, true, in -> getModel().getBlock().forward(store, in, true));
     }
 
     /**
@@ -353,7 +356,8 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public NDList forward(NDList data, NDList labels) {
-        return inPrecision(data, in -> getModel().getBlock().forward(store, in, labels, null));
+        return inPrecision(
+                data, true, in -> getModel().getBlock().forward(store, in, labels, null));
     }
 
     /**
@@ -366,10 +370,11 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public NDList evaluate(NDList input) {
-        return inPrecision(input, in -> getModel().getBlock().forward(store, in, false, null));
+        return inPrecision(
+                input, false, in -> getModel().getBlock().forward(store, in, false, null));
     }
 
-    private NDList inPrecision(NDList input, UnaryOperator<NDList> forward) {
+    private NDList inPrecision(NDList input, boolean training, UnaryOperator<NDList> forward) {
         if (!initialized) {
             if (!getModel().getBlock().isInitialized()) {
                 throw new IllegalStateException(
@@ -386,6 +391,9 @@ public class PrecisionTrainer extends Trainer {
         long begin = System.nanoTime();
         NDList converted = plugin.convertInput(input);
         Device device = converted.isEmpty() ? devices[0] : converted.head().getDevice();
+        if (training) {
+            forwardBuffers.capture(device, buffersOn(device));
+        }
         NDList output;
         try (ForwardContext ignored = plugin.forwardContext(device)) {
             output = forward.apply(converted);
@@ -480,6 +488,7 @@ public class PrecisionTrainer extends Trainer {
         }
         long begin = System.nanoTime();
         OptimizerStep.Result result = optimizerStep.run(trainable(), stepIndex);
+        forwardBuffers.settle(result.foundInf(), result.nonFinite());
         recorder.add(stepIndex, result.foundInf(), result.nonFinite(), result.lossScale());
         result.close();
         stepIndex++;
@@ -612,6 +621,26 @@ public class PrecisionTrainer extends Trainer {
         return parameters;
     }
 
+    /** The arrays a training forward on a device may update in place (running statistics). */
+    private List<NDArray> buffersOn(Device device) {
+        List<NDArray> arrays = new ArrayList<>();
+        for (Parameter parameter : parameters()) {
+            PrecisionParameterStore.Entry entry = store.entry(parameter.getId());
+            if (entry == null || !ForwardBuffers.isBuffer(parameter)) {
+                continue;
+            }
+            for (int d = 0; d < entry.devices(); d++) {
+                if (devices[d].equals(device) && devices[d].getDeviceId() == device.getDeviceId()) {
+                    arrays.add(entry.value(d));
+                    if (entry.computed(d) != entry.value(d)) {
+                        arrays.add(entry.computed(d));
+                    }
+                }
+            }
+        }
+        return arrays;
+    }
+
     /** The parameters that require a gradient now (freezing may change between steps). */
     private List<Parameter> trainable() {
         List<Parameter> trainable = new ArrayList<>();
@@ -721,6 +750,7 @@ public class PrecisionTrainer extends Trainer {
             try {
                 store.sync();
                 recorder.close();
+                forwardBuffers.close();
                 if (fused != null) {
                     fused.close();
                 }
