@@ -61,10 +61,12 @@ import org.slf4j.LoggerFactory;
  * loss scale). A skipped step leaves weights, optimizer state and the buffers its forward passes
  * updated (BatchNorm's running statistics) bit-identical.
  *
- * <p>The plugin's state is written into the model's properties (prefix {@code precision.}) at the
- * end of every epoch and of training, before any user listener runs, so DJL's {@code model.save}
- * (and {@code CheckpointsTrainingListener}) keeps it, and a trainer made from the loaded model
- * resumes with it; call {@link #writeCheckpointState()} before saving at any other time.
+ * <p>The plugin's state (the loss scale and its growth tracker: torch's {@code
+ * GradScaler.state_dict}) and the step counts are written into the model's properties (prefix
+ * {@code precision.}) after every step, so any {@code model.save} at any moment (a manual loop,
+ * DJL's {@code CheckpointsTrainingListener}) keeps them, and a trainer made from the loaded model
+ * resumes exactly where the saved one stood. That reads a few scalars from the device after every
+ * step, as DJL's own first-step check and its loss evaluators do.
  */
 public class PrecisionTrainer extends Trainer {
 
@@ -82,9 +84,6 @@ public class PrecisionTrainer extends Trainer {
 
     /** Values kept per metric in the metrics the trainer makes when the user set none. */
     public static final int DEFAULT_METRICS_LIMIT = 10_000;
-
-    /** Steps whose outcomes a fused optimizer leaves on the device before they are read. */
-    static final int OUTCOME_READ_INTERVAL = 100;
 
     private static final Logger logger = LoggerFactory.getLogger(PrecisionTrainer.class);
 
@@ -465,15 +464,12 @@ public class PrecisionTrainer extends Trainer {
      * Runs one optimizer step for every precision in the same order (see the class comment) and
      * records its outcome: the {@link #METRIC_LOSS_SCALE}, {@link #METRIC_SKIPPED_STEP} and
      * {@link #METRIC_PATH} metrics, and {@link PrecisionListener#onStepSkipped} for a skipped
-     * step. With a fused optimizer nothing is read from the device here: outcomes are read every
-     * {@value #OUTCOME_READ_INTERVAL} steps, at the end of every epoch and whenever one of this
-     * trainer's getters needs them.
+     * step; then writes the precision state into the model's properties (see the class comment).
      *
-     * @throws TrainingDivergedException once, from the first step or epoch end after the outcomes
-     *     that show {@link PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row
-     *     at the loss scale's floor were read (this step's with DJL's optimizers; with a fused
-     *     one, up to {@value #OUTCOME_READ_INTERVAL} steps later); the message names the step. The
-     *     step itself has run, and the trainer stays usable.
+     * @throws TrainingDivergedException once, from the step that makes {@link
+     *     PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row at the loss
+     *     scale's floor; the message names the step. The step itself has run, and the trainer
+     *     stays usable.
      * @throws IllegalStateException before the first forward pass (nothing to update)
      */
     @Override
@@ -492,9 +488,7 @@ public class PrecisionTrainer extends Trainer {
         recorder.add(stepIndex, result.foundInf(), result.nonFinite(), result.lossScale());
         result.close();
         stepIndex++;
-        if (fused == null || recorder.size() >= OUTCOME_READ_INTERVAL) {
-            resolveOutcomes();
-        }
+        writeCheckpointState();
         addMetric("step", begin);
         throwDivergence();
     }
@@ -586,8 +580,8 @@ public class PrecisionTrainer extends Trainer {
     /**
      * Writes the precision state (the plugin's {@code stateDict()}, the step counts) into the
      * model's properties, so that the next {@code model.save} keeps it. The trainer does this by
-     * itself at the end of every epoch and of training, before any user listener; call it before
-     * a {@code model.save} at any other time.
+     * itself after every step and at the end of every epoch and of training, before any user
+     * listener, so a call is never needed before saving.
      */
     public void writeCheckpointState() {
         resolveOutcomes();
