@@ -109,6 +109,8 @@ public class PrecisionTrainer extends Trainer {
     private final ParallelBackward parallelBackward;
     private List<Parameter> parameters;
     private volatile boolean initialized;
+    /** Whether a backward pass ran since the last step: a step without one is refused. */
+    private volatile boolean backwardSinceStep;
     private boolean closed;
 
     private PrecisionTrainer(
@@ -422,6 +424,7 @@ public class PrecisionTrainer extends Trainer {
             @Override
             public void backward(NDArray target) {
                 NDArray prepared = plugin.preBackward(target);
+                backwardSinceStep = true;
                 if (parallelBackward == null) {
                     // one device
                     collector.backward(prepared);
@@ -470,7 +473,9 @@ public class PrecisionTrainer extends Trainer {
      *     PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row at the loss
      *     scale's floor; the message names the step. The step itself has run, and the trainer
      *     stays usable.
-     * @throws IllegalStateException before the first forward pass (nothing to update)
+     * @throws IllegalStateException before the first forward pass (nothing to update), or when no
+     *     backward pass ran since the last step (as torch's {@code GradScaler.step}); nothing is
+     *     updated or counted then
      */
     @Override
     public void step() {
@@ -482,6 +487,17 @@ public class PrecisionTrainer extends Trainer {
                             + " forward and backward (EasyTrain.trainBatch does both), then step;"
                             + " nothing was updated or counted.");
         }
+        if (!backwardSinceStep) {
+            // torch's GradScaler.step raises here too ("step() has already been called since
+            // the last update()"): a second step would apply the same gradients again
+            throw new IllegalStateException(
+                    "step() without a backward pass since the last step: the gradients were"
+                            + " already applied or skipped by step "
+                            + (stepIndex - 1)
+                            + ". Run forward and backward (EasyTrain.trainBatch does both) before"
+                            + " each step; nothing was updated or counted.");
+        }
+        backwardSinceStep = false;
         long begin = System.nanoTime();
         OptimizerStep.Result result = optimizerStep.run(trainable(), stepIndex);
         forwardBuffers.settle(result.foundInf(), result.nonFinite());
