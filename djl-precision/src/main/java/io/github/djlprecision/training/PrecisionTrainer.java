@@ -138,6 +138,10 @@ public class PrecisionTrainer extends Trainer {
             plugin.onTrainerCreated(new Context());
             fused = plugin.fuseOptimizer(userConfig.getOptimizer()).orElse(null);
             recorder = new StepRecorder(getManager(), readScale());
+            if (plugin.getLossScale().isPresent()) {
+                SkipAwareDivergenceCheckTrainingListener.warnAboutDjlCheck(
+                        userConfig.getTrainingListeners(), plugin.getPrecision().value());
+            }
             forwardBuffers = new ForwardBuffers(getManager(), plugin.getKernels());
         } catch (RuntimeException e) {
             // the trainer's sub-manager must not stay attached to the model's manager
