@@ -170,9 +170,22 @@ final class OptimizerStep {
         }
         try (NDArray total = NDArrays.stack(sums).sum()) {
             if (total.getFloat() == 0f) {
+                // a tiny loss scale underflows the scaled loss's gradients to 0: say so
+                String scale =
+                        plugin.getLossScale()
+                                .map(
+                                        s ->
+                                                " The loss scale is "
+                                                        + s.getFloat()
+                                                        + ": a scaled loss that small can"
+                                                        + " underflow every gradient to 0; raise"
+                                                        + " GradScalerConfig's initial scale and"
+                                                        + " floor (optInitScale, optMinScale).")
+                                .orElse("");
                 throw new IllegalStateException(
                         "Gradient values are all zeros, please call gradientCollector.backward() on"
-                                + " your target NDArray (usually loss), before calling step()");
+                                + " your target NDArray (usually loss), before calling step()."
+                                + scale);
             }
         } finally {
             sums.close();

@@ -152,6 +152,7 @@ public class PrecisionTrainer extends Trainer {
             throw e;
         }
         own.trainer = this;
+        OpenTrainers.open(model);
         lossScaleMonitor =
                 new LossScaleMonitor(
                         precisionConfig.getLowScaleDiagnosisSteps(),
@@ -176,7 +177,8 @@ public class PrecisionTrainer extends Trainer {
      *     in fp16: {@code 16-true}, Apex O3)
      * @throws IllegalArgumentException if an argument is null, the training config names no
      *     device or one twice, or the model's saved precision state is invalid
-     * @throws IllegalStateException if the model has no block
+     * @throws IllegalStateException if the model has no block, or already has an open trainer
+     *     (close it first)
      */
     public static PrecisionTrainer newTrainer(
             Model model, TrainingConfig trainingConfig, PrecisionConfig precisionConfig) {
@@ -198,6 +200,7 @@ public class PrecisionTrainer extends Trainer {
             throw new IllegalArgumentException(
                     "The training config names a device twice: " + Arrays.toString(devices));
         }
+        OpenTrainers.checkFree(model);
         TrainerState state = TrainerState.read(model);
         PrecisionPlugin plugin =
                 PrecisionPlugins.create(
@@ -380,6 +383,7 @@ public class PrecisionTrainer extends Trainer {
     }
 
     private NDList inPrecision(NDList input, boolean training, UnaryOperator<NDList> forward) {
+        checkOpen();
         if (!initialized) {
             if (!getModel().getBlock().isInitialized()) {
                 throw new IllegalStateException(
@@ -423,6 +427,7 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public GradientCollector newGradientCollector() {
+        checkOpen();
         GradientCollector collector = super.newGradientCollector();
         return new GradientCollector() {
             @Override
@@ -483,6 +488,7 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public void step() {
+        checkOpen();
         awaitBackward();
         if (!initialized) {
             // DJL's own trainer fails here on the uninitialized parameter; say what to do
@@ -511,6 +517,16 @@ public class PrecisionTrainer extends Trainer {
         writeCheckpointState();
         addMetric("step", begin);
         throwDivergence();
+    }
+
+    /** Refuses use after {@link #close()}: the plugin's and the optimizer's state are gone. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(
+                    "This PrecisionTrainer is closed: its loss scale, working copies and optimizer"
+                            + " state were released. Make a new trainer for the model to train on;"
+                            + " its saved state carries over.");
+        }
     }
 
     /** Waits for the backward passes still running on other threads (several devices). */
@@ -755,6 +771,7 @@ public class PrecisionTrainer extends Trainer {
             return;
         }
         closed = true;
+        OpenTrainers.close(getModel());
         try {
             if (parallelBackward != null) {
                 parallelBackward.close();
