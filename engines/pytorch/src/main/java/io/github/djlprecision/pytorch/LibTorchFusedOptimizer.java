@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * What LibTorch's fused optimizers share: per-parameter state made on first use, on the
- * parameters' device, in a manager of the optimizer's own; and one kernel launch per learning
- * rate, since a DJL tracker may give parameters different rates.
+ * parameters' device, in a manager of the optimizer's own; one kernel launch per learning
+ * rate, since a DJL tracker may give parameters different rates; and the check of every launch's
+ * arguments ({@link KernelArguments}) before the first launch.
  */
 abstract class LibTorchFusedOptimizer implements FusedOptimizer {
 
@@ -41,6 +42,12 @@ abstract class LibTorchFusedOptimizer implements FusedOptimizer {
         if (parameters.isEmpty()) {
             return;
         }
+        List<NDArray[]> existing = new ArrayList<>(parameterIds.size());
+        for (String id : parameterIds) {
+            existing.add(states.getOrDefault(id, new NDArray[0]));
+        }
+        // every launch's arguments before the first: a kernel that threw would end the JVM
+        KernelArguments.fusedStep(getName(), parameters, gradients, existing, foundInf);
         if (manager == null) {
             manager = parameters.get(0).getManager().newSubManager(parameters.get(0).getDevice());
             manager.setName("fused-optimizer");

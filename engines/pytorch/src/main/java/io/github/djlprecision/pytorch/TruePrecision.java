@@ -10,6 +10,8 @@ import io.github.djlprecision.plugins.GraphCasts;
 import io.github.djlprecision.spi.AmpKernels;
 import io.github.djlprecision.spi.FusedOptimizer;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.scaling.ScalerStateDict;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -75,6 +77,12 @@ abstract class TruePrecision implements PrecisionPlugin {
     @Override
     public String getPath() {
         return path + fusion.describe() + LibTorchHostGuard.pathNote();
+    }
+
+    /** Keeps no state: any saved key is refused with the reason (a stale loss scale, the breaker). */
+    @Override
+    public void loadStateDict(Map<String, String> state) {
+        ScalerStateDict.refuseForeignKeys(precision.value(), state, false);
     }
 
     @Override
