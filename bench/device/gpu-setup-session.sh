@@ -16,7 +16,7 @@
 # jni.h, the jars, DJL's JNI sources; about 48 MB). Copy .device/ with the working tree to the
 # GPU machine; there, in the project root:
 #   bash bench/device/gpu-setup-session.sh
-# The committed log of this run is docs/notes/gpu-setup-session.log.
+# Commit its log as docs/notes/gpu-setup-session.log once it has run (it has not yet).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

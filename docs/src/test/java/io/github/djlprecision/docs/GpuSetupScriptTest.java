@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The README's GPU set-up script, {@code gpu-setup/build-djl-jni.sh}, run in a child bash with a
  * timeout: its argument parsing and its refusals (each names what is missing and how to get it,
  * exit status 3, nothing written). The build itself needs PyTorch, a compiler and DJL's sources,
- * and is run on the GPU machine (docs/notes/gpu-setup-session.log).
+ * and is run by bench/device/gpu-setup-session.sh on a CUDA machine (docs/notes/gpu-setup-cpu-torch2.13.log
+ * is its run on a CPU build of torch).
  */
 class GpuSetupScriptTest {
 
