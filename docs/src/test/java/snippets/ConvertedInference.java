@@ -16,6 +16,7 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.inference.PrecisionBlock;
+import io.github.djlprecision.ModelFiles;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.WeightConversion;
 import java.io.IOException;
@@ -53,9 +54,14 @@ public final class ConvertedInference {
             try (Predictor<NDList, NDList> predictor = model.newPredictor(new NoopTranslator())) {
                 NDList output = predictor.predict(input); // fp16 weights, output returned in fp32
             }
-            model.save(dir, "mlp-fp16"); // fp16 weights; property precision.weights=float16
+            ModelFiles.save(model, dir, "mlp-fp16"); // fp16; property precision.weights=float16
             // snippet:end convert
             check(model, DataType.FLOAT16);
+            // snippet:start unwrap
+            block.unwrap(); // the fp32 weights again, bit for bit; plain DJL serves the model
+            ModelFiles.save(model, dir, "mlp"); // fp32, as before wrap
+            // snippet:end unwrap
+            check(model, DataType.FLOAT32);
 
             // snippet:start load
             try (Model loaded = Model.newInstance("mlp", Device.cpu())) {

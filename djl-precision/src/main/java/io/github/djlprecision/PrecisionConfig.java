@@ -18,6 +18,7 @@ public final class PrecisionConfig {
     private final String pluginName;
     private final List<PluginDecoratorConfig> decorators;
     private final int lowScaleDiagnosisSteps;
+    private final int nonFiniteStepLimit;
     private final WeightConversion weightConversion;
     private final OptimizerFusion optimizerFusion;
     private final ChannelsLast channelsLast;
@@ -31,6 +32,7 @@ public final class PrecisionConfig {
         pluginName = builder.pluginName;
         decorators = List.copyOf(builder.decorators);
         lowScaleDiagnosisSteps = builder.lowScaleDiagnosisSteps;
+        nonFiniteStepLimit = builder.nonFiniteStepLimit;
         weightConversion = builder.weightConversion;
         optimizerFusion = builder.optimizerFusion;
         channelsLast = builder.channelsLast;
@@ -134,6 +136,17 @@ public final class PrecisionConfig {
     }
 
     /**
+     * Returns after how many consecutive skipped steps (inf or NaN gradients) in a precision
+     * without loss scaling the trainer throws DJL's {@code TrainingDivergedException}: such a
+     * precision has no loss scale to lower, so it cannot recover by itself.
+     *
+     * @return the number of steps; 0 when the limit is off
+     */
+    public int getNonFiniteStepLimit() {
+        return nonFiniteStepLimit;
+    }
+
+    /**
      * Returns whether inference may convert the model's fp32 weights to fp16 once.
      *
      * @return the setting; {@link WeightConversion#AUTO} unless set
@@ -176,6 +189,7 @@ public final class PrecisionConfig {
         private String pluginName;
         private final List<PluginDecoratorConfig> decorators = new ArrayList<>();
         private int lowScaleDiagnosisSteps = 100;
+        private int nonFiniteStepLimit = 100;
         private WeightConversion weightConversion = WeightConversion.AUTO;
         private OptimizerFusion optimizerFusion = OptimizerFusion.AUTO;
         private ChannelsLast channelsLast = ChannelsLast.AUTO;
@@ -319,6 +333,27 @@ public final class PrecisionConfig {
                         "Low-scale diagnosis steps must be at least 0 (0: off), got " + steps);
             }
             this.lowScaleDiagnosisSteps = steps;
+            return this;
+        }
+
+        /**
+         * Sets after how many consecutive skipped steps the trainer stops a precision without loss
+         * scaling ({@code 16-true}, Apex O3, {@code bf16-mixed}, {@code 32-true}, {@code 64-true})
+         * with DJL's {@code TrainingDivergedException} (default 100). Every precision skips a step
+         * whose gradients hold inf or NaN; without a loss scale to lower, the same overflow
+         * usually repeats, so a long run of skipped steps means training has stopped. Loss-scaled
+         * precisions stop at the scale's floor instead ({@link #optLowScaleDiagnosisSteps}).
+         *
+         * @param steps at least 1, or 0 to switch the limit off
+         * @return this builder
+         * @throws IllegalArgumentException if it is negative
+         */
+        public Builder optNonFiniteStepLimit(int steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException(
+                        "Non-finite step limit must be at least 0 (0: off), got " + steps);
+            }
+            this.nonFiniteStepLimit = steps;
             return this;
         }
 

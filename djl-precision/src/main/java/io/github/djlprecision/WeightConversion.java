@@ -6,8 +6,9 @@ package io.github.djlprecision;
  *
  * <p>Autocast casts every fp32 weight to fp16 on every forward pass. While the GPU is busy (large
  * batches) that cost hides; at small batches it can make {@code 16-mixed} slower than fp32, since
- * each cast is one more kernel. Converted weights pay the cast once. The cost is that the model's
- * fp32 weights are gone: they are released, and {@code model.save} then writes fp16. Batch norm
+ * each cast is one more kernel. Converted weights pay the cast once. The fp32 device arrays are
+ * released and their values kept in host memory, so that {@code PrecisionBlock.unwrap()} puts them
+ * back bit for bit; until then {@code model.save} writes fp16. Batch norm
  * (running statistics included) stays fp32, and so does layer norm where autocast runs it in fp32
  * ({@code 16-mixed}).
  *

@@ -41,23 +41,27 @@ import io.github.djlprecision.spi.PrecisionPlugins;
  * <p>Everything but the forward pass is the wrapped block's own (a {@link ForwardingBlock}), so
  * parameter names, saving and loading are unchanged: a converted model saves fp16 weights, and
  * {@code Model.load} gives them back in fp16 with the model property {@link
- * WeightConversion#PROPERTY} saying so. For training use {@code PrecisionTrainer}, which calls the
+ * WeightConversion#PROPERTY} saying so. {@link #unwrap()} gives the model back as it was before
+ * {@code wrap}, fp32 weights bit for bit. For training use {@code PrecisionTrainer}, which calls the
  * same hooks.
  */
 public final class PrecisionBlock extends ForwardingBlock {
 
     private final PrecisionPlugin plugin;
+    private final Model model;
 
-    private PrecisionBlock(Block block, PrecisionPlugin plugin) {
+    private PrecisionBlock(Block block, PrecisionPlugin plugin, Model model) {
         super(block);
         this.plugin = plugin;
+        this.model = model;
     }
 
     /**
      * Makes a model's forward passes run in a precision, by setting a {@code PrecisionBlock} around
      * its block. Where the path converts weights (see the class comment) it does so here, once,
-     * releasing the fp32 arrays; create predictors after this call, since a predictor made before
-     * keeps the released arrays.
+     * releasing the fp32 device arrays and keeping their values in host memory (the fp32 size) so
+     * that {@link #unwrap()} can put them back; create predictors after this call, since a
+     * predictor made before keeps the released arrays.
      *
      * @param model a model whose parameters exist (loaded or initialized), on the device it will
      *     run on
@@ -106,9 +110,38 @@ public final class PrecisionBlock extends ForwardingBlock {
         }
         // e.g. converts fp32 weights to fp16 once
         plugin.convertModule(model);
-        PrecisionBlock wrapper = new PrecisionBlock(block, plugin);
+        PrecisionBlock wrapper = new PrecisionBlock(block, plugin, model);
         model.setBlock(wrapper);
         return wrapper;
+    }
+
+    /**
+     * Undoes {@link #wrap}: sets the wrapped block back on the model and puts back the fp32 weights
+     * a conversion replaced, with the model's data type and its {@link WeightConversion#PROPERTY}
+     * as they were before, so that the model computes in fp32 again and a {@code model.save} after
+     * it writes what it held before {@code wrap} (which a plain DJL {@code Predictor} serves). The
+     * values are bit-identical to those before {@code wrap}. Blocks placed around parts of the
+     * model (fp32 islands) are taken out, and the plugin is closed. Create predictors after this
+     * call, since a predictor made before keeps the fp16 arrays.
+     *
+     * @return the model's block as it was before {@code wrap}
+     * @throws IllegalStateException if this block is no longer the model's block (unwrapped
+     *     already, or replaced)
+     */
+    public Block unwrap() {
+        if (model.getBlock() != this) {
+            throw new IllegalStateException(
+                    "This PrecisionBlock is not the model's block (unwrapped already, or replaced):"
+                            + " nothing was changed.");
+        }
+        Block block = getBlock();
+        model.setBlock(block);
+        try {
+            plugin.restoreModule(model);
+        } finally {
+            plugin.close();
+        }
+        return block;
     }
 
     /**

@@ -102,6 +102,15 @@ public interface PrecisionPlugin extends AutoCloseable {
     default void convertModule(Model model) {}
 
     /**
+     * Undoes what {@link #convertModule} changed in the model for inference, e.g. puts back the
+     * fp32 weights a conversion to fp16 replaced; called by {@code PrecisionBlock.unwrap}. Lightning
+     * has no counterpart: its {@code convert_module} cannot be undone.
+     *
+     * @param model the model {@link #convertModule} converted
+     */
+    default void restoreModule(Model model) {}
+
+    /**
      * Returns the array the forward pass computes with for a parameter on a device; called once
      * per parameter and device. Apex O2 returns an fp16 working copy of its fp32 value, which the
      * trainer refreshes from the value after every applied update.

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.PrecisionConfig;
@@ -25,7 +26,8 @@ import java.util.Optional;
  * <ol>
  *   <li>the gradients of every device are summed into the first device's (DJL's {@code
  *       LocalParameterServer} sums them the same way, inside its update);
- *   <li>the plugin unscales and checks them ({@link PrecisionPlugin#unscaleGradients});
+ *   <li>the plugin unscales and checks them ({@link PrecisionPlugin#unscaleGradients}); a plugin
+ *       that checks nothing (no loss scaling) has them checked here, with an inverse scale of 1;
  *   <li>without a fused optimizer, the non-finite flag is read: a flagged step is skipped;
  *   <li>gradients are clipped if the user asked for it, on the summed, unscaled gradients;
  *   <li>the update: the plugin's fused optimizer, which skips on the device when the flag is set,
@@ -99,7 +101,10 @@ final class OptimizerStep {
                 checkNotAllZero(summed);
             }
             UnscaledGradients unscaled =
-                    plugin.unscaleGradients(new Context(parameters, summed, scope, stepIndex));
+                    checked(
+                            plugin.unscaleGradients(
+                                    new Context(parameters, summed, scope, stepIndex)),
+                            scope);
             NDArray foundInf = unscaled.foundInf();
             Boolean nonFinite =
                     fused == null && foundInf != null ? foundInf.getFloat() != 0f : null;
@@ -118,6 +123,21 @@ final class OptimizerStep {
             scope.close();
             throw e;
         }
+    }
+
+    /**
+     * The plugin's gradients, checked for inf and NaN: a recipe without loss scaling (16-true, Apex
+     * O3, bf16-mixed, the fp32 and fp64 modes) checks nothing itself, and torch and Lightning
+     * would apply such a step; here it goes through the loss scaler's kernel with an inverse scale
+     * of 1 (one launch, no read), and the step is skipped like a loss-scaled one.
+     */
+    private UnscaledGradients checked(UnscaledGradients unscaled, NDManager scope) {
+        if (unscaled.isChecked()) {
+            return unscaled;
+        }
+        NDArray foundInf = scope.zeros(new Shape(1), DataType.FLOAT32);
+        kernels.unscaleAndCheck(unscaled.gradients(), foundInf, foundInf.onesLike());
+        return new UnscaledGradients(unscaled.gradients(), foundInf);
     }
 
     /** The gradient of every entry on every device; the first device's hold the sum. */

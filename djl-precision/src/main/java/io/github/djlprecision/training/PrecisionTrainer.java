@@ -95,6 +95,7 @@ public class PrecisionTrainer extends Trainer {
     private final FusedOptimizer fused;
     private final StepRecorder recorder;
     private final LossScaleMonitor lossScaleMonitor;
+    private final NonFiniteStepLimit nonFiniteStepLimit;
     private final OptimizerStep optimizerStep;
     private final ForwardBuffers forwardBuffers;
     private long stepIndex;
@@ -157,6 +158,9 @@ public class PrecisionTrainer extends Trainer {
                 new LossScaleMonitor(
                         precisionConfig.getLowScaleDiagnosisSteps(),
                         precisionConfig.getGradScaler().getMinScale());
+        nonFiniteStepLimit =
+                new NonFiniteStepLimit(
+                        precisionConfig.getNonFiniteStepLimit(), plugin.getPrecision().value());
         optimizerStep = new OptimizerStep(plugin, store, server, fused, precisionConfig);
     }
 
@@ -482,6 +486,9 @@ public class PrecisionTrainer extends Trainer {
      *     PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row at the loss
      *     scale's floor; the message names the step. The step itself has run, and the trainer
      *     stays usable.
+     * @throws TrainingDivergedException once, from the step that makes {@link
+     *     PrecisionConfig#getNonFiniteStepLimit()} skipped steps in a row in a precision without
+     *     loss scaling; the message names the steps and what to do
      * @throws IllegalStateException before the first forward pass (nothing to update), or when no
      *     backward pass ran since the last step (as torch's {@code GradScaler.step}); nothing is
      *     updated or counted then
@@ -590,6 +597,7 @@ public class PrecisionTrainer extends Trainer {
                 }
             }
             try {
+                nonFiniteStepLimit.observe(outcome);
                 lossScaleMonitor
                         .observe(outcome)
                         .ifPresent(

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * happens there too. DJL's check reads the loss accumulated over all of training, which one
  * overflowing batch makes NaN for good, so it throws at the first overflow and every recovery is
  * pre-empted. This one leaves a trainer that scales the loss to its own checks, and elsewhere reads
- * the batch's own loss, so it throws where DJL's would in a precision that never skips ({@code
- * 32-true}, {@code bf16-mixed}, the true types, the breaker's bf16 fallback). {@link
+ * the batch's own loss, so it throws where DJL's would in a precision without loss scaling ({@code
+ * 32-true}, {@code bf16-mixed}, the true types, the breaker's bf16 fallback), which has no scale to
+ * back off: such a step would be skipped too, but the next batch is likely to fail the same way. {@link
  * PrecisionListeners} puts it in place of DJL's.
  */
 public class SkipAwareDivergenceCheckTrainingListener extends TrainingListenerAdapter {

@@ -129,6 +129,11 @@ final class ChannelsLastPlugin implements PrecisionPlugin {
     }
 
     @Override
+    public void restoreModule(Model model) {
+        plugin.restoreModule(model);
+    }
+
+    @Override
     public NDArray convertParameter(Parameter parameter, NDArray value) {
         return plugin.convertParameter(parameter, value);
     }

@@ -5,10 +5,13 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.WeightConversion;
 import io.github.djlprecision.plugins.GraphCasts;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +29,10 @@ final class ConvertedWeightsPlugin implements PrecisionPlugin {
     private final Precision precision;
     private final NativeAutocast autocast;
     private final String path;
+    /** The fp32 values the conversion replaced, kept so that {@link #restoreModule} can undo it. */
+    private Map<Parameter, byte[]> originals = Map.of();
+    private DataType originalType;
+    private String originalProperty;
 
     /**
      * Creates the plugin.
@@ -56,17 +63,39 @@ final class ConvertedWeightsPlugin implements PrecisionPlugin {
         return DataType.FLOAT16;
     }
 
-    /** Converts the model's remaining fp32 weights, once. */
+    /**
+     * Converts the model's remaining fp32 weights, once, keeping their fp32 values in host memory
+     * for {@link #restoreModule}.
+     */
     @Override
     public void convertModule(Model model) {
-        int converted = Fp16Weights.convert(model, autocast != null);
-        if (converted > 0) {
+        originalType = model.getDataType();
+        originalProperty = model.getProperty(WeightConversion.PROPERTY);
+        originals = Fp16Weights.convert(model, autocast != null);
+        if (!originals.isEmpty()) {
             logger.info(
                     "Model '{}': {} parameters converted to float16 for inference ({}); the"
-                            + " float32 arrays were released.",
+                            + " float32 device arrays were released, their values kept in host"
+                            + " memory until PrecisionBlock.unwrap.",
                     model.getName(),
-                    converted,
+                    originals.size(),
                     path);
+        }
+    }
+
+    /** Puts back the fp32 weights, the model's data type and its weights property. */
+    @Override
+    public void restoreModule(Model model) {
+        if (originals.isEmpty()) {
+            return;
+        }
+        Fp16Weights.restore(originals);
+        originals = Map.of();
+        model.setDataType(originalType);
+        if (originalProperty == null) {
+            model.getProperties().remove(WeightConversion.PROPERTY);
+        } else {
+            model.setProperty(WeightConversion.PROPERTY, originalProperty);
         }
     }
 

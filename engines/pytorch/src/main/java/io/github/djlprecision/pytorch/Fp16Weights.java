@@ -153,28 +153,41 @@ final class Fp16Weights {
 
     /**
      * Converts every fp32 parameter but those kept in fp32 (see the class comment) to fp16 in
-     * place, releasing the fp32 arrays, and marks the model: data type {@code FLOAT16} and property
-     * {@link WeightConversion#PROPERTY}{@code =float16}, both saved by {@code model.save}. Check
-     * {@link #problems} first.
+     * place, releasing the fp32 device arrays, and marks the model: data type {@code FLOAT16} and
+     * property {@link WeightConversion#PROPERTY}{@code =float16}, both saved by {@code
+     * model.save}. Check {@link #problems} first.
      *
      * @param model the model; its parameters keep their names, ids and devices
      * @param underAutocast whether the model will run under autocast
-     * @return how many parameters were converted
+     * @return each converted parameter's fp32 value in DJL's parameter encoding (host memory, the
+     *     fp32 size), for {@link #restore}; empty when nothing was converted
      */
-    static int convert(Model model, boolean underAutocast) {
+    static Map<Parameter, byte[]> convert(Model model, boolean underAutocast) {
         Block root = model.getBlock();
         Set<Parameter> kept = keptInFloat32(root, underAutocast);
-        int converted = 0;
+        Map<Parameter, byte[]> originals = new IdentityHashMap<>();
         for (Parameter parameter : unique(root).values()) {
             if (!kept.contains(parameter)
                     && parameter.getArray().getDataType() == DataType.FLOAT32) {
-                replaceWithFp16(parameter);
-                converted++;
+                originals.put(parameter, replaceWithFp16(parameter));
             }
         }
         model.setDataType(DataType.FLOAT16);
         model.setProperty(WeightConversion.PROPERTY, FLOAT16);
-        return converted;
+        return originals;
+    }
+
+    /**
+     * Puts back the fp32 values {@link #convert} replaced, on the same devices, releasing the fp16
+     * arrays; the caller puts back the model's data type and property.
+     *
+     * @param originals what {@link #convert} returned
+     */
+    static void restore(Map<Parameter, byte[]> originals) {
+        for (Map.Entry<Parameter, byte[]> entry : originals.entrySet()) {
+            Parameter parameter = entry.getKey();
+            load(parameter, owner(parameter.getArray()), entry.getValue());
+        }
     }
 
     private static float largestMagnitude(NDArray array) {
@@ -188,38 +201,56 @@ final class Fp16Weights {
         }
     }
 
-    private static void replaceWithFp16(Parameter parameter) {
+    /** Replaces a parameter's fp32 array with fp16; returns the fp32 value's encoding. */
+    private static byte[] replaceWithFp16(Parameter parameter) {
         NDArray fp32 = parameter.getArray();
-        NDManager owner = fp32.getManager();
-        if (!owner.getDevice().equals(fp32.getDevice())) {
-            // Parameter.load creates the array on the manager's device
-            owner = owner.newSubManager(fp32.getDevice());
-        }
+        NDManager owner = owner(fp32);
+        byte[] original;
         byte[] encoded;
         // DJL's encode copies a GPU array to the host in the array's manager: keep it in a scope
         try (NDManager scope = owner.newSubManager()) {
+            original = encode(parameter, fp32);
             NDArray fp16 = fp32.toType(DataType.FLOAT16, false);
             fp16.attach(scope);
-            Parameter carrier =
-                    Parameter.builder()
-                            .setName(parameter.getName())
-                            .setType(parameter.getType())
-                            .optArray(fp16)
-                            .build();
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            try (DataOutputStream out = new DataOutputStream(bytes)) {
-                carrier.save(out);
-            }
-            encoded = bytes.toByteArray();
+            encoded = encode(parameter, fp16);
+        }
+        load(parameter, owner, encoded);
+        return original;
+    }
+
+    /** The manager a parameter's new array goes to: Parameter.load creates it on its device. */
+    private static NDManager owner(NDArray array) {
+        NDManager owner = array.getManager();
+        return owner.getDevice().equals(array.getDevice())
+                ? owner
+                : owner.newSubManager(array.getDevice());
+    }
+
+    /** A value in DJL's parameter format, written through a carrier of the parameter's name. */
+    private static byte[] encode(Parameter parameter, NDArray value) {
+        Parameter carrier =
+                Parameter.builder()
+                        .setName(parameter.getName())
+                        .setType(parameter.getType())
+                        .optArray(value)
+                        .build();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            carrier.save(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return bytes.toByteArray();
+    }
+
+    /** Closes the parameter's array and reads the encoded value in its place. */
+    private static void load(Parameter parameter, NDManager owner, byte[] encoded) {
         parameter.close();
         try {
             parameter.load(owner, new DataInputStream(new ByteArrayInputStream(encoded)));
         } catch (IOException | MalformedModelException e) {
             throw new IllegalStateException(
-                    "Could not read back parameter " + parameter.getName() + " in float16", e);
+                    "Could not read back parameter " + parameter.getName(), e);
         }
     }
 

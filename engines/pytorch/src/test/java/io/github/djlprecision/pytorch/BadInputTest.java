@@ -168,6 +168,7 @@ class BadInputTest {
     @Test
     void negativeLowScaleDiagnosisAndBadClipping() {
         assertIllegal(() -> PrecisionConfig.builder().optLowScaleDiagnosisSteps(-1), "at least 0 (0: off)");
+        assertIllegal(() -> PrecisionConfig.builder().optNonFiniteStepLimit(-1), "Non-finite step limit must be at least 0 (0: off)");
         assertIllegal(
                 () -> PrecisionConfig.builder().optGradientClipping(0, GradientClipping.Algorithm.NORM),
                 "Gradient clip value must be a finite number above 0");
@@ -319,6 +320,7 @@ class BadInputTest {
         covered.put("PrecisionConfig.optPluginName(String)", "unknownPluginName nullOrBlankPluginName");
         covered.put("PrecisionConfig.optDecorator(PluginDecoratorConfig)", "unknownDecorator");
         covered.put("PrecisionConfig.optLowScaleDiagnosisSteps(int)", "negativeLowScaleDiagnosisAndBadClipping");
+        covered.put("PrecisionConfig.optNonFiniteStepLimit(int)", "negativeLowScaleDiagnosisAndBadClipping");
         covered.put("PrecisionConfig.optWeightConversion(WeightConversion)", "nullWeightConversionOrAlwaysWhereNothingIsConverted");
         covered.put("PrecisionConfig.optOptimizerFusion(OptimizerFusion)", "nullOptimizerFusionOrAlwaysWithoutAFusedKernel");
         covered.put("PrecisionConfig.optChannelsLast(ChannelsLast)", "nullChannelsLast");

@@ -328,7 +328,8 @@ public final class CudaSpeedProbe {
     /**
      * The fused kernel on fp16 parameters given the step's non-finite flag (as a loss-scaled step
      * passes it): set, parameter and momentum stay bit-identical; clear, the parameter moves.
-     * ({@code 16-true} itself checks no gradients, as Lightning's: its steps pass no flag.)
+     * Every precision passes it: {@code 16-true} and O3 steps are checked with an inverse scale of
+     * 1, so the {@code 16-true} rows above run the fused kernel with the step's flag too.
      */
     private static void fp16FlaggedStep(Device gpu) {
         String check = "fused SGD on fp16 parameters skips a flagged step bit-identically";

@@ -30,9 +30,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A skipped step leaves BatchNorm's running mean and variance as they were before its forward
- * pass, in every recipe that skips steps (the loss-scaled ones: 16-mixed, Apex O1 and O2; the
- * breaker's own test covers a fallback), with DJL's optimizers and with LibTorch's fused SGD
- * (which skips on the device without reading the flag). Before, an overflowing fp16 forward wrote inf or NaN into them
+ * pass, in every recipe (the loss-scaled ones: 16-mixed, Apex O1 and O2; those the trainer checks
+ * with an inverse scale of 1: 16-true, Apex O3, bf16-mixed, 32-true; the breaker's own test covers
+ * a fallback), with DJL's optimizers and with LibTorch's fused SGD (which skips on the device
+ * without reading the flag). Before, an overflowing fp16 forward wrote inf or NaN into them
  * although the step was skipped, and every later prediction was wrong.
  */
 class SkippedStepBuffersTest {
@@ -45,7 +46,13 @@ class SkippedStepBuffersTest {
                 Arguments.of(mixed("16-mixed", null), sgd, Runs.Batch.FP16_OVERFLOW),
                 Arguments.of(mixed("16-mixed", "O1"), adam, Runs.Batch.FP16_OVERFLOW),
                 Arguments.of(mixed("16-mixed", "O2"), sgd, Runs.Batch.FP16_OVERFLOW),
-                Arguments.of(mixed("16-mixed", "O2"), adam, Runs.Batch.INF));
+                Arguments.of(mixed("16-mixed", "O2"), adam, Runs.Batch.INF),
+                // without loss scaling: the trainer's own check; SGD is fused in 32-true
+                Arguments.of(mixed("16-true", null), sgd, Runs.Batch.FP16_OVERFLOW),
+                Arguments.of(mixed("16-mixed", "O3"), sgd, Runs.Batch.INF),
+                Arguments.of(mixed("bf16-mixed", null), adam, Runs.Batch.INF),
+                Arguments.of(mixed("32-true", null), sgd, Runs.Batch.INF),
+                Arguments.of(mixed("32-true", null), adam, Runs.Batch.INF));
     }
 
     private static PrecisionConfig mixed(String precision, String ampLevel) {
@@ -78,14 +85,17 @@ class SkippedStepBuffersTest {
                 trainer.initialize(Runs.inputShape());
                 Runs.step(trainer, 0, Runs.Batch.NORMAL);
                 List<double[]> before = runningStatistics(model);
-                float[] weights = Runs.flatWeights(model);
+                List<byte[]> weights = weightBytes(model);
                 Runs.step(trainer, 1, overflow);
                 assertEquals(1, trainer.getSkippedSteps(), trainer.getPlugin().getPath());
                 List<double[]> after = runningStatistics(model);
                 for (int i = 0; i < before.size(); i++) {
                     assertArrayEquals(before.get(i), after.get(i), trainer.getPlugin().getPath());
                 }
-                assertArrayEquals(weights, Runs.flatWeights(model));
+                List<byte[]> kept = weightBytes(model);
+                for (int i = 0; i < weights.size(); i++) {
+                    assertArrayEquals(weights.get(i), kept.get(i), trainer.getPlugin().getPath());
+                }
                 // an applied step still updates them, to finite values
                 Runs.step(trainer, 2, Runs.Batch.NORMAL);
                 List<double[]> next = runningStatistics(model);
@@ -97,6 +107,15 @@ class SkippedStepBuffersTest {
                 }
             }
         }
+    }
+
+    /** Every parameter's bytes, whatever its type (16-true's are fp16). */
+    private static List<byte[]> weightBytes(Model model) {
+        List<byte[]> values = new ArrayList<>();
+        for (Parameter parameter : model.getBlock().getParameters().values()) {
+            values.add(parameter.getArray().toByteArray());
+        }
+        return values;
     }
 
     private static List<double[]> runningStatistics(Model model) {
