@@ -41,7 +41,8 @@ PRECISIONS = ("32-true", "16-mixed", "bf16-mixed", "16-true")
 # training sides, in table order; the DJL ones name their precisions (None: every one)
 # PyTorch eager sides name their opt-ins after "torch": -cl (channels_last model and inputs),
 # -fused (SGD(fused=True)), -bench (torch.backends.cudnn.benchmark = True); "torch-all" is all three.
-# "library-nocl" is the library with its channels-last default turned off (ChannelsLast.NEVER).
+# "library" runs with ChannelsLast.AUTO (channels-last on CUDA under the 16-bit precisions);
+# "library-nocl" with ChannelsLast.NEVER.
 TRAIN_SIDES = (
     ("torch", None), ("torch-fused", None), ("torch-cl", None), ("torch-bench", None),
     ("torch-all", None), ("lightning", None),
@@ -119,7 +120,8 @@ class Config:
         elif self.suite == "train":
             if self.is_djl():
                 side = ["--side", "library", "--channels-last", "never"] \
-                    if self.side == "library-nocl" else ["--side", self.side]
+                    if self.side == "library-nocl" else ["--side", self.side] + (
+                        ["--channels-last", "auto"] if self.side == "library" else [])
                 args = ["--model", self.model] + side + ["--precision", self.variant]
                 if self.amp_level:
                     args += ["--amp-level", self.amp_level]

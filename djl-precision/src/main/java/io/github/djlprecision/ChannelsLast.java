@@ -11,10 +11,13 @@ package io.github.djlprecision;
  * are those of the default format up to the order of floating-point additions. The optimizer's
  * state follows the parameters' format.
  *
- * <p>On CUDA this library does it by default under the 16-bit precisions ({@code 16-mixed}, {@code
- * bf16-mixed}, {@code 16-true}, Apex O1-O3), for training and inference, and says so in the
- * plugin's path ({@code "; channels-last"}). It is off by default on the CPU, where the gain
- * depends on the processor's kernels, and in 32-bit and 64-bit precisions. cuDNN's benchmark mode
+ * <p>With {@link #AUTO} this library does it on CUDA under the 16-bit precisions ({@code 16-mixed},
+ * {@code bf16-mixed}, {@code 16-true}, Apex O1-O3), for training and inference, and says so in the
+ * plugin's path ({@code "; channels-last"}); not on the CPU, where the gain depends on the
+ * processor's kernels, nor in 32-bit and 64-bit precisions. The default is {@link #NEVER} until the
+ * project's CUDA checks of this path (fused optimizers on channels-last parameters, whose layout
+ * LibTorch's kernels require to match) have run on a GPU; the CPU tests show the same results on
+ * and off. cuDNN's benchmark mode
  * (DJL's system property {@code ai.djl.pytorch.cudnn_benchmark}) is left as the user sets it: it
  * changed nothing measurable on ResNet-50, either in this library or in PyTorch.
  */
@@ -22,11 +25,11 @@ public enum ChannelsLast {
     /**
      * Channels-last on CUDA under the 16-bit precisions, for models with convolutions (a {@code
      * Conv2d} or {@code Conv2dTranspose} block, or any 4-D parameter); otherwise the default
-     * format. The default.
+     * format.
      */
     AUTO,
     /** Channels-last for every 4-D parameter and input, on any device and in any precision. */
     ALWAYS,
-    /** Never change a tensor's memory format. */
+    /** Never change a tensor's memory format. The default. */
     NEVER
 }

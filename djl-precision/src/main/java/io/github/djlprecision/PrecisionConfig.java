@@ -167,7 +167,7 @@ public final class PrecisionConfig {
     /**
      * Returns whether convolutional models compute in the channels-last memory format.
      *
-     * @return the setting; {@link ChannelsLast#AUTO} unless set
+     * @return the setting; {@link ChannelsLast#NEVER} unless set
      */
     public ChannelsLast getChannelsLast() {
         return channelsLast;
@@ -192,7 +192,7 @@ public final class PrecisionConfig {
         private int nonFiniteStepLimit = 100;
         private WeightConversion weightConversion = WeightConversion.AUTO;
         private OptimizerFusion optimizerFusion = OptimizerFusion.AUTO;
-        private ChannelsLast channelsLast = ChannelsLast.AUTO;
+        private ChannelsLast channelsLast = ChannelsLast.NEVER;
 
         Builder() {}
 
@@ -397,11 +397,13 @@ public final class PrecisionConfig {
 
         /**
          * Sets whether convolutional models compute in the channels-last memory format (PyTorch's
-         * {@code torch.channels_last}); see {@link ChannelsLast}. The one switch to turn the
-         * library's default off: {@code optChannelsLast(ChannelsLast.NEVER)}.
+         * {@code torch.channels_last}); see {@link ChannelsLast}. {@code
+         * optChannelsLast(ChannelsLast.AUTO)} turns it on for convolutional models on CUDA under
+         * the 16-bit precisions.
          *
-         * @param channelsLast {@link ChannelsLast#AUTO} (default: on CUDA under the 16-bit
-         *     precisions), {@link ChannelsLast#ALWAYS} or {@link ChannelsLast#NEVER}
+         * @param channelsLast {@link ChannelsLast#AUTO} (on CUDA under the 16-bit precisions),
+         *     {@link ChannelsLast#ALWAYS} or {@link ChannelsLast#NEVER} (default until the CUDA
+         *     checks have run; see {@link ChannelsLast})
          * @return this builder
          * @throws IllegalArgumentException if it is null
          */

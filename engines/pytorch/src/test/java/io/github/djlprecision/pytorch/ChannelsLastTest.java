@@ -177,31 +177,30 @@ class ChannelsLastTest {
     }
 
     @Test
-    void autoIsOffOnTheCpuAndNeverIsTheOffSwitchOnCuda() {
+    void neverIsTheDefaultAndAutoIsOnOnlyOnCudaInSixteenBits() {
+        Device gpu = Device.gpu(0);
+        assertEquals(ChannelsLast.NEVER, PrecisionConfig.of("16-mixed").getChannelsLast());
         Run auto = train(precision("16-mixed", ChannelsLast.AUTO, OptimizerFusion.AUTO), ChannelsLastTest::sgd);
         assertFalse(auto.path().contains("channels-last"), auto.path());
         assertEquals(List.of(false, false), auto.channelsLast());
-        Device gpu = Device.gpu(0);
         for (String on : List.of("16-mixed", "bf16-mixed", "16-true")) {
-            assertTrue(ChannelsLastPlugin.isEnabled(PrecisionConfig.of(on), gpu), on);
-            assertFalse(
-                    ChannelsLastPlugin.isEnabled(
-                            PrecisionConfig.builder().optPrecision(on).optChannelsLast(ChannelsLast.NEVER).build(), gpu),
-                    on);
-            assertFalse(ChannelsLastPlugin.isEnabled(PrecisionConfig.of(on), Device.cpu()), on);
+            assertTrue(ChannelsLastPlugin.isEnabled(auto(on, null), gpu), on);
+            assertFalse(ChannelsLastPlugin.isEnabled(PrecisionConfig.of(on), gpu), on);
+            assertFalse(ChannelsLastPlugin.isEnabled(auto(on, null), Device.cpu()), on);
         }
         for (String level : List.of("O1", "O2", "O3")) {
-            assertTrue(
-                    ChannelsLastPlugin.isEnabled(
-                            PrecisionConfig.builder().optPrecision("16-mixed").optAmpLevel(level).build(), gpu),
-                    level);
+            assertTrue(ChannelsLastPlugin.isEnabled(auto("16-mixed", level), gpu), level);
         }
-        assertFalse(
-                ChannelsLastPlugin.isEnabled(
-                        PrecisionConfig.builder().optPrecision("16-mixed").optAmpLevel("O0").build(), gpu));
-        assertFalse(ChannelsLastPlugin.isEnabled(PrecisionConfig.of("32-true"), gpu));
-        assertFalse(ChannelsLastPlugin.isEnabled(PrecisionConfig.of("64-true"), gpu));
+        assertFalse(ChannelsLastPlugin.isEnabled(auto("16-mixed", "O0"), gpu));
+        assertFalse(ChannelsLastPlugin.isEnabled(auto("32-true", null), gpu));
+        assertFalse(ChannelsLastPlugin.isEnabled(auto("64-true", null), gpu));
         assertThrows(IllegalArgumentException.class, () -> PrecisionConfig.builder().optChannelsLast(null));
+    }
+
+    private static PrecisionConfig auto(String precision, String ampLevel) {
+        PrecisionConfig.Builder builder =
+                PrecisionConfig.builder().optPrecision(precision).optChannelsLast(ChannelsLast.AUTO);
+        return (ampLevel == null ? builder : builder.optAmpLevel(ampLevel)).build();
     }
 
     @Test

@@ -368,7 +368,7 @@ public final class CudaSpeedProbe {
         String[][] cases = {{"16-mixed", null}, {"bf16-mixed", null}, {"16-true", null}, {"16-mixed", "O2"}};
         for (String[] c : cases) {
             String name = c[0] + (c[1] == null ? "" : " " + c[1]);
-            String check = "channels-last by default, fused SGD momentum, " + name;
+            String check = "channels-last (AUTO), fused SGD momentum, " + name;
             guarded(check, () -> {
                 Run on = train(gpu, CudaSpeedProbe::convNet, CONV_INPUT, config(c[0], c[1], OptimizerFusion.AUTO, ChannelsLast.AUTO), CudaSpeedProbe::sgd, 6, false, null);
                 Run off = train(gpu, CudaSpeedProbe::convNet, CONV_INPUT, config(c[0], c[1], OptimizerFusion.AUTO, ChannelsLast.NEVER), CudaSpeedProbe::sgd, 6, false, null);
