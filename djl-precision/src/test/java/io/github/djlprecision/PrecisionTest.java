@@ -2,6 +2,7 @@ package io.github.djlprecision;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -13,6 +14,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,8 +36,8 @@ class PrecisionTest {
         "32, FLOAT_TRUE",
         "64, DOUBLE_TRUE"
     })
-    void parsesEveryLightningValue(String value, Precision expected) {
-        assertEquals(expected, Precision.parse(value));
+    void parsesEveryLightningValue(String value, String expected) {
+        assertSame(Precision.valueOf(expected), Precision.parse(value));
     }
 
     @Test
@@ -208,5 +210,34 @@ class PrecisionTest {
                         .optWeightConversion(WeightConversion.NEVER)
                         .build()
                         .getWeightConversion());
+    }
+
+    @Test
+    void wellKnownValuesKeepTheirEnumLikeApi() {
+        assertEquals("HALF_MIXED", Precision.HALF_MIXED.name());
+        assertSame(Precision.BF16_TRUE, Precision.valueOf("BF16_TRUE"));
+        assertEquals(List.of("16"), Precision.HALF_MIXED.aliases());
+        assertTrue(Precision.HALF_MIXED.isMixed());
+        assertFalse(Precision.HALF_TRUE.isMixed());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Precision.valueOf("16-mixed"));
+        assertTrue(e.getMessage().contains("Precision.parse"), e.getMessage());
+    }
+
+    @Test
+    void saferAlternativesFollowTheDeclaredOrder() {
+        assertEquals(
+                List.of(Precision.BF16_MIXED, Precision.FLOAT_TRUE),
+                Precision.HALF_MIXED.saferAlternatives());
+        assertEquals(List.of(Precision.FLOAT_TRUE), Precision.BF16_MIXED.saferAlternatives());
+        assertEquals(List.of(), Precision.FLOAT_TRUE.saferAlternatives());
+        assertEquals(List.of(), Precision.DOUBLE_TRUE.saferAlternatives());
+    }
+
+    @Test
+    void aContributedPrecisionNeedsAComputeTypeAndAValue() {
+        assertThrows(IllegalArgumentException.class, () -> Precision.builder("x-true").build());
+        assertThrows(IllegalArgumentException.class, () -> Precision.builder("fp8 mixed"));
+        assertThrows(IllegalArgumentException.class, () -> Precision.builder(null));
     }
 }

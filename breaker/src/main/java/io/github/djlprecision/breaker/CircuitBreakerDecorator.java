@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Puts the precision circuit breaker around a plugin: checks that the precision can be guarded,
- * then builds a plugin for every safer precision the engine, devices and model support, skipping
+ * then builds a plugin for every safer precision ({@link Precision#saferAlternatives()}) the
+ * engine, devices and model support, skipping
  * those they do not (e.g. {@code bf16-mixed} on a GPU below compute capability 8.0).
  */
 public final class CircuitBreakerDecorator implements PluginDecorator {
@@ -87,7 +88,7 @@ public final class CircuitBreakerDecorator implements PluginDecorator {
             PluginRequest request, PrecisionPlugin plugin, PluginDecoratorConfig config) {
         List<PrecisionPlugin> ladder = new ArrayList<>(List.of(plugin));
         try {
-            for (Precision safer : saferThan(plugin.getPrecision())) {
+            for (Precision safer : plugin.getPrecision().saferAlternatives()) {
                 fallback(request, safer).ifPresent(ladder::add);
             }
         } catch (RuntimeException e) {
@@ -141,11 +142,5 @@ public final class CircuitBreakerDecorator implements PluginDecorator {
     private static boolean isAutocast(PrecisionPlugin plugin) {
         return plugin.getParameterType() == DataType.FLOAT32
                 && plugin.getWorkingParameterType() == DataType.FLOAT32;
-    }
-
-    private static List<Precision> saferThan(Precision precision) {
-        return precision == Precision.HALF_MIXED
-                ? List.of(Precision.BF16_MIXED, Precision.FLOAT_TRUE)
-                : List.of(Precision.FLOAT_TRUE);
     }
 }

@@ -9,6 +9,7 @@ import io.github.djlprecision.Precision;
 import io.github.djlprecision.PrecisionConfig;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 
@@ -39,26 +40,31 @@ public record PrecisionVariant(Precision precision, AmpLevel ampLevel) {
     }
 
     /**
-     * Returns every variant: each precision value, then {@code 16-mixed} with each Apex level.
+     * Returns every variant: each precision value on the class path ({@link Precision#values()},
+     * contributed ones included), the {@code 32-true} reference first and fp64 last, then {@code
+     * 16-mixed} with each Apex level.
      *
      * @return the variants, in the order the report shows them
      */
     public static List<PrecisionVariant> all() {
         List<PrecisionVariant> all = new ArrayList<>();
-        for (Precision precision :
-                List.of(
-                        Precision.FLOAT_TRUE,
-                        Precision.HALF_MIXED,
-                        Precision.BF16_MIXED,
-                        Precision.HALF_TRUE,
-                        Precision.BF16_TRUE,
-                        Precision.DOUBLE_TRUE)) {
+        List<Precision> precisions = new ArrayList<>(List.of(Precision.values()));
+        precisions.sort(Comparator.comparingInt(PrecisionVariant::columnOrder));
+        for (Precision precision : precisions) {
             all.add(new PrecisionVariant(precision, null));
         }
         for (AmpLevel level : AmpLevel.values()) {
             all.add(new PrecisionVariant(Precision.HALF_MIXED, level));
         }
         return all;
+    }
+
+    /** The reference first, fp64 last, every other precision in between as declared. */
+    private static int columnOrder(Precision precision) {
+        if (precision == Precision.FLOAT_TRUE) {
+            return 0;
+        }
+        return precision.computeType() == DataType.FLOAT64 ? 2 : 1;
     }
 
     /**

@@ -1,15 +1,19 @@
 package io.github.djlprecision.spi;
 
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.PrecisionContributor;
 import java.util.Set;
 
 /**
  * Makes {@link PrecisionPlugin}s; found through {@link java.util.ServiceLoader}. A jar registers a
  * provider by naming its class in {@code
  * META-INF/services/io.github.djlprecision.spi.PrecisionPluginProvider}; the built-in providers
- * are registered the same way.
+ * are registered the same way. A provider that serves a precision of its own (one built with
+ * {@code Precision.builder}) also names its class in {@code
+ * META-INF/services/io.github.djlprecision.PrecisionContributor}, so that the precision's value
+ * parses.
  */
-public interface PrecisionPluginProvider {
+public interface PrecisionPluginProvider extends PrecisionContributor {
 
     /**
      * Returns the provider's name, which users may pass to {@code
@@ -32,6 +36,7 @@ public interface PrecisionPluginProvider {
      *
      * @return the precisions
      */
+    @Override
     Set<Precision> getPrecisions();
 
     /**

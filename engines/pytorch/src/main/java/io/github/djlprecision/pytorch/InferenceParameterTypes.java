@@ -28,17 +28,14 @@ final class InferenceParameterTypes {
      * @return the types
      */
     static Set<DataType> accepted(Precision recipe) {
-        switch (recipe) {
-            case DOUBLE_TRUE:
-                return Set.of(DataType.FLOAT64);
-            case HALF_MIXED:
-                // autocast casts fp32 weights per call and finds converted ones in fp16
-                return Set.of(DataType.FLOAT32, DataType.FLOAT16);
-            case HALF_TRUE:
-                return Set.of(DataType.FLOAT16);
-            default:
-                return Set.of(DataType.FLOAT32);
+        if (recipe == Precision.HALF_MIXED) {
+            // autocast casts fp32 weights per call and finds converted ones in fp16
+            return Set.of(DataType.FLOAT32, DataType.FLOAT16);
         }
+        if (recipe == Precision.DOUBLE_TRUE || recipe == Precision.HALF_TRUE) {
+            return Set.of(recipe.parameterType());
+        }
+        return Set.of(DataType.FLOAT32);
     }
 
     /**

@@ -403,61 +403,59 @@ public final class TensorFlowPrecision {
 
         private List<String> requestProblems(String type, boolean useXla) {
             List<String> problems = new ArrayList<>();
-            switch (precision) {
-                case DOUBLE_TRUE:
+            if (precision == Precision.DOUBLE_TRUE) {
+                problems.add(
+                        "Precision '64-true' is not supported on TensorFlow: a SavedModel"
+                                + " keeps the data types it was exported with and TensorFlow"
+                                + " has no rewrite to float64. Export the model in float64,"
+                                + " or use 32-true.");
+            } else if (precision == Precision.HALF_TRUE) {
+                problems.add(
+                        "Precision '16-true' is not supported on TensorFlow: its rewrites"
+                                + " keep parameters and numerically sensitive ops in float32."
+                                + " Use '16-mixed' on a GPU or 'bf16-mixed' on a CPU.");
+            } else if (precision == Precision.HALF_MIXED) {
+                if (!"GPU".equals(type)) {
                     problems.add(
-                            "Precision '64-true' is not supported on TensorFlow: a SavedModel"
-                                    + " keeps the data types it was exported with and TensorFlow"
-                                    + " has no rewrite to float64. Export the model in float64,"
-                                    + " or use 32-true.");
-                    break;
-                case HALF_TRUE:
+                            "Precision '16-mixed' needs a GPU on TensorFlow, not "
+                                    + device
+                                    + ": its float16 rewrite (auto_mixed_precision) runs on"
+                                    + " GPUs only, and the CPU variant"
+                                    + " (auto_mixed_precision_cpu) only rounds through"
+                                    + " float16 while MatMul stays float32. Use 'bf16-mixed'"
+                                    + " on a CPU.");
+                }
+            } else if (precision == Precision.BF16_TRUE) {
+                // refused up front: the rewrite cannot deliver it, so verify() could only
+                // ever report bf16-mixed after the model had loaded
+                problems.add(
+                        "Precision 'bf16-true' is not supported on TensorFlow: its bfloat16"
+                                + " rewrite (auto_mixed_precision_onednn_bfloat16) is mixed"
+                                + " precision only, keeping variables and numerically"
+                                + " sensitive ops (e.g. Relu) in float32, so no model runs"
+                                + " entirely in bfloat16. Use 'bf16-mixed'.");
+            } else if (precision == Precision.BF16_MIXED) {
+                if (!"CPU".equals(type)) {
                     problems.add(
-                            "Precision '16-true' is not supported on TensorFlow: its rewrites"
-                                    + " keep parameters and numerically sensitive ops in float32."
-                                    + " Use '16-mixed' on a GPU or 'bf16-mixed' on a CPU.");
-                    break;
-                case HALF_MIXED:
-                    if (!"GPU".equals(type)) {
-                        problems.add(
-                                "Precision '16-mixed' needs a GPU on TensorFlow, not "
-                                        + device
-                                        + ": its float16 rewrite (auto_mixed_precision) runs on"
-                                        + " GPUs only, and the CPU variant"
-                                        + " (auto_mixed_precision_cpu) only rounds through"
-                                        + " float16 while MatMul stays float32. Use 'bf16-mixed'"
-                                        + " on a CPU.");
-                    }
-                    break;
-                case BF16_TRUE:
-                    // refused up front: the rewrite cannot deliver it, so verify() could only
-                    // ever report bf16-mixed after the model had loaded
+                            "Precision 'bf16-mixed' runs on CPU only on TensorFlow, not "
+                                    + device
+                                    + ": its bfloat16 rewrite"
+                                    + " (auto_mixed_precision_onednn_bfloat16) converts"
+                                    + " oneDNN CPU ops. Use 'bf16-mixed' on Device.cpu(),"
+                                    + " '16-mixed' on a GPU, or '32-true'.");
+                } else if (useXla) {
                     problems.add(
-                            "Precision 'bf16-true' is not supported on TensorFlow: its bfloat16"
-                                    + " rewrite (auto_mixed_precision_onednn_bfloat16) is mixed"
-                                    + " precision only, keeping variables and numerically"
-                                    + " sensitive ops (e.g. Relu) in float32, so no model runs"
-                                    + " entirely in bfloat16. Use 'bf16-mixed'.");
-                    break;
-                case BF16_MIXED:
-                    if (!"CPU".equals(type)) {
-                        problems.add(
-                                "Precision 'bf16-mixed' runs on CPU only on TensorFlow, not "
-                                        + device
-                                        + ": its bfloat16 rewrite"
-                                        + " (auto_mixed_precision_onednn_bfloat16) converts"
-                                        + " oneDNN CPU ops. Use 'bf16-mixed' on Device.cpu(),"
-                                        + " '16-mixed' on a GPU, or '32-true'.");
-                    } else if (useXla) {
-                        problems.add(
-                                "Precision 'bf16-mixed' cannot be combined with XLA on CPU: XLA computes"
-                                        + " bfloat16 ops in float32, so outputs are not"
-                                        + " bfloat16-rounded and bf16 would not be in effect."
-                                        + " Use bf16 without XLA, or XLA with '32-true'.");
-                    }
-                    break;
-                default:
-                    break;
+                            "Precision 'bf16-mixed' cannot be combined with XLA on CPU: XLA computes"
+                                    + " bfloat16 ops in float32, so outputs are not"
+                                    + " bfloat16-rounded and bf16 would not be in effect."
+                                    + " Use bf16 without XLA, or XLA with '32-true'.");
+                }
+            } else if (precision != Precision.FLOAT_TRUE) {
+                problems.add(
+                        "Precision '"
+                                + precision
+                                + "' is not supported on TensorFlow: its graph rewrites serve"
+                                + " '32-true', '16-mixed' (GPU) and 'bf16-mixed' (CPU).");
             }
             return problems;
         }

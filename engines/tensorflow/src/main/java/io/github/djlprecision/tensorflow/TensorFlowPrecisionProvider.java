@@ -5,7 +5,6 @@ import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPluginProvider;
-import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -29,14 +28,20 @@ public final class TensorFlowPrecisionProvider implements PrecisionPluginProvide
     }
 
     /**
-     * Returns every precision: unsupported ones are refused by {@link #create} with TensorFlow's
-     * reason rather than left to the engine-neutral {@code 32-true} provider.
+     * Returns every precision Lightning names: unsupported ones are refused by {@link #create}
+     * with TensorFlow's reason rather than left to the engine-neutral {@code 32-true} provider.
      *
-     * @return all precisions
+     * @return Lightning's precisions
      */
     @Override
     public Set<Precision> getPrecisions() {
-        return EnumSet.allOf(Precision.class);
+        return Set.of(
+                Precision.DOUBLE_TRUE,
+                Precision.FLOAT_TRUE,
+                Precision.HALF_MIXED,
+                Precision.BF16_MIXED,
+                Precision.HALF_TRUE,
+                Precision.BF16_TRUE);
     }
 
     /**

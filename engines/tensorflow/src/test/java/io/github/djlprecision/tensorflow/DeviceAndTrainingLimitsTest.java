@@ -27,7 +27,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.tensorflow.proto.ConfigProto;
 
 /** What TensorFlow cannot do here is refused with its reason, never run somewhere else. */
@@ -141,7 +141,7 @@ class DeviceAndTrainingLimitsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Precision.class)
+    @MethodSource("precisions")
     void everyPrecisionFindsTheTensorFlowProvider(Precision precision) {
         PluginRequest request =
                 new PluginRequest(
@@ -153,7 +153,7 @@ class DeviceAndTrainingLimitsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Precision.class)
+    @MethodSource("precisions")
     void trainingIsRefusedBeforeAnyWorkForEveryPrecision(Precision precision) throws Exception {
         Path dense = TinySavedModels.export(tmp.resolve("dense"), 1, TinySavedModels.Variant.PLAIN);
         try (ZooModel<NDList, NDList> model =
@@ -170,6 +170,10 @@ class DeviceAndTrainingLimitsTest {
                     e.getMessage());
             assertTrue(e.getMessage().contains("inference-only"), e.getMessage());
         }
+    }
+
+    static Precision[] precisions() {
+        return Precision.values();
     }
 
     private static void assertRefused(String precision, String reason) {
