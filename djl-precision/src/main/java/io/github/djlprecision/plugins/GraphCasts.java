@@ -1,6 +1,7 @@
 package io.github.djlprecision.plugins;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
@@ -31,5 +32,32 @@ public final class GraphCasts {
             converted.setName(array.getName());
             return converted;
         }
+    }
+
+    /**
+     * Casts every 16-bit floating array of a list to fp32 with {@link #toFloat32(NDArray)}, and
+     * keeps every other array as it is: the one output cast of every recipe (Lightning's {@code
+     * convert_output}), so that the loss, and DJL's softmax, run in fp32.
+     *
+     * @param arrays e.g. a forward pass's outputs
+     * @return a new list, in the same order
+     */
+    public static NDList toFloat32(NDList arrays) {
+        NDList converted = new NDList(arrays.size());
+        for (NDArray array : arrays) {
+            converted.add(isHalf(array.getDataType()) ? toFloat32(array) : array);
+        }
+        return converted;
+    }
+
+    /**
+     * Returns whether a data type is a 16-bit float as an engine reports it: DJL reads LibTorch's
+     * bfloat16 as {@link DataType#UNKNOWN}.
+     *
+     * @param type a data type
+     * @return true for {@code FLOAT16}, {@code BFLOAT16} and {@code UNKNOWN}
+     */
+    public static boolean isHalf(DataType type) {
+        return type == DataType.FLOAT16 || type == DataType.BFLOAT16 || type == DataType.UNKNOWN;
     }
 }

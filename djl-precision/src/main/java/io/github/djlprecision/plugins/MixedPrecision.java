@@ -100,19 +100,7 @@ public class MixedPrecision implements PrecisionPlugin {
     /** Casts 16-bit floating outputs to fp32, so the loss (and DJL's softmax) runs in fp32. */
     @Override
     public NDList convertOutput(NDList output) {
-        NDList converted = new NDList(output.size());
-        for (NDArray array : output) {
-            converted.add(isHalf(array.getDataType()) ? GraphCasts.toFloat32(array) : array);
-        }
-        return converted;
-    }
-
-    /**
-     * Returns whether a data type is a 16-bit float as an engine reports it: DJL reads LibTorch's
-     * bf16 as {@link DataType#UNKNOWN}.
-     */
-    private static boolean isHalf(DataType type) {
-        return type == DataType.FLOAT16 || type == DataType.BFLOAT16 || type == DataType.UNKNOWN;
+        return GraphCasts.toFloat32(output);
     }
 
     @Override

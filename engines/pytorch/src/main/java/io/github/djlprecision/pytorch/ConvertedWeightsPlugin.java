@@ -2,7 +2,6 @@ package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
@@ -112,11 +111,6 @@ final class ConvertedWeightsPlugin implements PrecisionPlugin {
 
     @Override
     public NDList convertOutput(NDList output) {
-        NDList converted = new NDList(output.size());
-        for (NDArray array : output) {
-            converted.add(
-                    array.getDataType() == DataType.FLOAT16 ? GraphCasts.toFloat32(array) : array);
-        }
-        return converted;
+        return GraphCasts.toFloat32(output);
     }
 }

@@ -1,7 +1,6 @@
 package io.github.djlprecision.pytorch;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
@@ -60,17 +59,8 @@ final class Fp32Island extends DelegatingBlock {
             return callBlock(parameterStore, inputs, labels, training, params);
         }
         try (ForwardContext ignored = autocast.disable(device)) {
-            return callBlock(parameterStore, toFloat32(inputs), labels, training, params);
+            return callBlock(
+                    parameterStore, GraphCasts.toFloat32(inputs), labels, training, params);
         }
-    }
-
-    private static NDList toFloat32(NDList inputs) {
-        NDList converted = new NDList(inputs.size());
-        for (NDArray array : inputs) {
-            DataType type = array.getDataType();
-            boolean half = type == DataType.FLOAT16 || type == DataType.UNKNOWN;
-            converted.add(half ? GraphCasts.toFloat32(array) : array);
-        }
-        return converted;
     }
 }

@@ -1,7 +1,6 @@
 package io.github.djlprecision.pytorch;
 
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.optimizer.Optimizer;
@@ -112,15 +111,8 @@ abstract class TruePrecision implements PrecisionPlugin {
 
     @Override
     public NDList convertOutput(NDList output) {
-        if (type != DataType.FLOAT16) {
-            return output;
-        }
-        NDList converted = new NDList(output.size());
-        for (NDArray array : output) {
-            converted.add(
-                    array.getDataType() == DataType.FLOAT16 ? GraphCasts.toFloat32(array) : array);
-        }
-        return converted;
+        // 16-bit outputs go to fp32 for the loss; fp64 ones stay
+        return type == DataType.FLOAT16 ? GraphCasts.toFloat32(output) : output;
     }
 
     @Override
