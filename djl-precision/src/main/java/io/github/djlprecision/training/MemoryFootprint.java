@@ -8,13 +8,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.training.optimizer.Adadelta;
-import ai.djl.training.optimizer.Adagrad;
-import ai.djl.training.optimizer.Adam;
-import ai.djl.training.optimizer.AdamW;
-import ai.djl.training.optimizer.Nag;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.spi.DjlOptimizerFields;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import java.util.HashSet;
 import java.util.Set;
@@ -74,7 +70,8 @@ public final class MemoryFootprint {
     }
 
     /**
-     * Measures a trainer's model, taking the optimizer's state slots from its class.
+     * Measures a trainer's model, taking the optimizer's state slots from its class ({@link
+     * DjlOptimizerFields#stateSlots}).
      *
      * @param trainer an initialized trainer
      * @param optimizer the optimizer the user configured
@@ -83,7 +80,7 @@ public final class MemoryFootprint {
      */
     public static MemoryFootprint measure(
             PrecisionTrainer trainer, Optimizer optimizer, NDList batch) {
-        return measure(trainer, optimizerStateSlots(optimizer), batch);
+        return measure(trainer, DjlOptimizerFields.stateSlots(optimizer), batch);
     }
 
     /**
@@ -143,23 +140,6 @@ public final class MemoryFootprint {
             }
             return bytes;
         }
-    }
-
-    /**
-     * Returns the state arrays per parameter of DJL's built-in optimizers.
-     *
-     * @param optimizer an optimizer
-     * @return 2 for Adam, AdamW and Adadelta, 1 for Adagrad and Nag, -1 where the count depends on
-     *     settings DJL keeps private (Sgd's momentum, RmsProp's centering) or the class is unknown
-     */
-    public static int optimizerStateSlots(Optimizer optimizer) {
-        if (optimizer instanceof Adam || optimizer instanceof AdamW || optimizer instanceof Adadelta) {
-            return 2;
-        }
-        if (optimizer instanceof Adagrad || optimizer instanceof Nag) {
-            return 1;
-        }
-        return -1;
     }
 
     /**

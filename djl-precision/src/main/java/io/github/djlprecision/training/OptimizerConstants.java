@@ -1,14 +1,8 @@
 package io.github.djlprecision.training;
 
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.optimizer.Adadelta;
-import ai.djl.training.optimizer.Adagrad;
-import ai.djl.training.optimizer.Adam;
-import ai.djl.training.optimizer.AdamW;
 import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.optimizer.RmsProp;
-import java.lang.reflect.Field;
-import java.util.List;
+import io.github.djlprecision.spi.DjlOptimizerFields;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * allocated; one that is a subnormal number there (fp16: below 2^-14, 6.1e-5) trains, with a
  * warning that it sets the size of every update whose {@code v} underflowed ({@code lr * m / eps}).
  * Adam, AdamW, Adagrad, RmsProp and Adadelta have an epsilon; DJL 0.36 keeps it in a private field
- * without a getter, so it is read by reflection, and an optimizer it cannot be read from is trained
+ * without a getter ({@link DjlOptimizerFields}), and an optimizer it cannot be read from is trained
  * unchecked with a warning.
  */
 final class OptimizerConstants {
@@ -36,9 +30,6 @@ final class OptimizerConstants {
     static final float HALF_MIN_NORMAL = 0x1p-14f;
 
     private static final Logger logger = LoggerFactory.getLogger(OptimizerConstants.class);
-
-    private static final List<Class<? extends Optimizer>> WITH_EPSILON =
-            List.of(Adam.class, AdamW.class, Adagrad.class, RmsProp.class, Adadelta.class);
 
     private OptimizerConstants() {}
 
@@ -56,32 +47,25 @@ final class OptimizerConstants {
         if (optimizer == null || smallest == 0f) {
             return Optional.empty();
         }
-        Class<? extends Optimizer> owner = null;
-        for (Class<? extends Optimizer> type : WITH_EPSILON) {
-            if (type.isInstance(optimizer)) {
-                owner = type;
-            }
-        }
-        if (owner == null) {
-            return Optional.empty();
-        }
+        String name = optimizer.getClass().getSimpleName();
         float epsilon;
         try {
-            Field field = owner.getDeclaredField("epsilon");
-            field.setAccessible(true);
-            epsilon = field.getFloat(optimizer);
-        } catch (ReflectiveOperationException | RuntimeException e) {
+            Optional<Float> read = DjlOptimizerFields.epsilon(optimizer);
+            if (read.isEmpty()) {
+                return Optional.empty();
+            }
+            epsilon = read.get();
+        } catch (IllegalStateException e) {
             logger.warn(
                     "Cannot read the epsilon of {} ({}); {} runs its update in {} unchecked. An"
                             + " epsilon below {} is 0 there.",
-                    owner.getSimpleName(),
-                    e.toString(),
+                    name,
+                    e.getMessage(),
                     precision,
                     parameterType,
                     smallest / 2);
             return Optional.empty();
         }
-        String name = owner.getSimpleName();
         if (epsilon <= smallest / 2) {
             return Optional.of(
                     name

@@ -5,13 +5,12 @@ import ai.djl.training.optimizer.AdamW;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.optimizer.Sgd;
 import ai.djl.training.tracker.ParameterTracker;
-import java.lang.reflect.Field;
+import io.github.djlprecision.spi.DjlOptimizerFields;
 
 /**
- * The settings of one of DJL's optimizers, read from its private fields: DJL 0.36 gives no getter
- * for the learning-rate tracker, momentum, betas, epsilon or weight decay, and a fused kernel needs
- * them all. The field names are DJL 0.36's; a DJL that renamed one makes {@link #of} fail with the
- * name, and the optimizer then runs unfused.
+ * The settings of one of DJL's optimizers that a fused kernel needs, read through {@link
+ * DjlOptimizerFields} (DJL 0.36 gives no getter for them); a DJL that renamed a field makes {@link
+ * #of} fail with the name, and the optimizer then runs unfused.
  *
  * @param kind which update rule
  * @param tracker the learning-rate tracker
@@ -63,14 +62,14 @@ record DjlOptimizerSettings(
         boolean sgd = kind == Kind.SGD;
         return new DjlOptimizerSettings(
                 kind,
-                (ParameterTracker) field(type, optimizer, "learningRateTracker"),
-                sgd ? (float) field(type, optimizer, "momentum") : 0f,
-                sgd ? 0f : (float) field(type, optimizer, "beta1"),
-                sgd ? 0f : (float) field(type, optimizer, "beta2"),
-                sgd ? 0f : (float) field(type, optimizer, "epsilon"),
-                (float) field(Optimizer.class, optimizer, "weightDecays"),
-                (float) field(Optimizer.class, optimizer, "rescaleGrad"),
-                (float) field(Optimizer.class, optimizer, "clipGrad"));
+                DjlOptimizerFields.learningRateTracker(optimizer),
+                sgd ? DjlOptimizerFields.momentum((Sgd) optimizer) : 0f,
+                sgd ? 0f : DjlOptimizerFields.beta1(optimizer),
+                sgd ? 0f : DjlOptimizerFields.beta2(optimizer),
+                sgd ? 0f : DjlOptimizerFields.epsilon(optimizer).orElseThrow(),
+                DjlOptimizerFields.weightDecay(optimizer),
+                DjlOptimizerFields.rescaleGrad(optimizer),
+                DjlOptimizerFields.clipGrad(optimizer));
     }
 
     /**
@@ -80,22 +79,5 @@ record DjlOptimizerSettings(
      */
     boolean fixedLearningRate() {
         return tracker.getClass().getName().equals("ai.djl.training.tracker.FixedTracker");
-    }
-
-    private static Object field(Class<?> owner, Object target, String name) {
-        try {
-            Field field = owner.getDeclaredField(name);
-            field.setAccessible(true);
-            return field.get(target);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException(
-                    "Cannot read "
-                            + owner.getSimpleName()
-                            + "."
-                            + name
-                            + " of DJL's optimizer (not DJL 0.36's layout?): "
-                            + e,
-                    e);
-        }
     }
 }
