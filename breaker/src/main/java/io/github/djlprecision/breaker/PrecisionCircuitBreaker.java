@@ -1,13 +1,11 @@
 package io.github.djlprecision.breaker;
 
-import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.metric.Dimension;
 import ai.djl.metric.Metric;
 import ai.djl.metric.Metrics;
 import ai.djl.metric.Unit;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -15,7 +13,7 @@ import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.spi.AmpKernels;
-import io.github.djlprecision.spi.ForwardContext;
+import io.github.djlprecision.spi.ForwardingPrecisionPlugin;
 import io.github.djlprecision.spi.FusedOptimizer;
 import io.github.djlprecision.spi.PluginContext;
 import io.github.djlprecision.spi.PrecisionPlugin;
@@ -33,8 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The precision circuit breaker: a plugin decorator, in Resilience4j's style, that delegates every
- * hook to the plugin of the precision now in effect on a ladder such as {@code 16-mixed ->
+ * The precision circuit breaker: a plugin decorator, in Resilience4j's style, that forwards every
+ * hook it does not override to the plugin of the precision now in effect on a ladder such as {@code 16-mixed ->
  * bf16-mixed -> 32-true}. Every rung but the last is guarded by a Resilience4j {@link
  * CircuitBreaker} that counts skipped steps as failures over a sliding window; a failure rate at
  * the threshold, or a step that overflows with the loss scale at or below the floor, opens it, and
@@ -50,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * bad batch is skipped there too rather than written into the weights. The breaker reads every
  * step's non-finite flag from the device: one read per step, also with a fused optimizer.
  */
-public final class PrecisionCircuitBreaker implements PrecisionPlugin {
+public final class PrecisionCircuitBreaker extends ForwardingPrecisionPlugin {
 
     /** Metric: 1 for every breaker transition, with dimensions precision, from and to. */
     public static final String METRIC_TRANSITION = "precision_breaker_transition";
@@ -132,6 +130,12 @@ public final class PrecisionCircuitBreaker implements PrecisionPlugin {
                 "No breaker guards " + precision + "; the ladder is " + getLadder());
     }
 
+    /** The forward, the loss scaling and every hook not overridden here go to the active rung. */
+    @Override
+    protected PrecisionPlugin delegate() {
+        return active.plugin;
+    }
+
     @Override
     public String getPath() {
         return "circuit-breaker("
@@ -172,26 +176,6 @@ public final class PrecisionCircuitBreaker implements PrecisionPlugin {
     @Override
     public AmpKernels getKernels() {
         return rungs.get(0).plugin.getKernels();
-    }
-
-    @Override
-    public ForwardContext forwardContext(Device device) {
-        return active.plugin.forwardContext(device);
-    }
-
-    @Override
-    public NDList convertInput(NDList input) {
-        return active.plugin.convertInput(input);
-    }
-
-    @Override
-    public NDList convertOutput(NDList output) {
-        return active.plugin.convertOutput(output);
-    }
-
-    @Override
-    public NDArray preBackward(NDArray loss) {
-        return active.plugin.preBackward(loss);
     }
 
     @Override
@@ -261,11 +245,6 @@ public final class PrecisionCircuitBreaker implements PrecisionPlugin {
                 open.breaker.transitionToHalfOpenState();
             }
         }
-    }
-
-    @Override
-    public Optional<NDArray> getLossScale() {
-        return active.plugin.getLossScale();
     }
 
     private static float scaleOf(Rung rung) {
