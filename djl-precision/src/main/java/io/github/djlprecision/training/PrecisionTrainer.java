@@ -116,12 +116,12 @@ public class PrecisionTrainer extends Trainer {
 
     private PrecisionTrainer(
             Model model,
-            TrainingConfig userConfig,
+            PrecisionTrainingConfig userConfig,
             PrecisionPlugin plugin,
             PrecisionConfig precisionConfig,
             TrainerState state,
             OwnListener own) {
-        super(model, new PrecisionTrainingConfig(userConfig, own));
+        super(model, userConfig);
         this.plugin = plugin;
         this.precisionConfig = precisionConfig;
         devices = getDevices();
@@ -162,6 +162,8 @@ public class PrecisionTrainer extends Trainer {
                 new NonFiniteStepLimit(
                         precisionConfig.getNonFiniteStepLimit(), plugin.getPrecision().value());
         optimizerStep = new OptimizerStep(plugin, store, server, fused, precisionConfig);
+        // DJL's constructor told only the own listener: the user's see a complete trainer
+        userConfig.addUserListeners().forEach(listener -> listener.onTrainingBegin(this));
     }
 
     /**
@@ -260,8 +262,14 @@ public class PrecisionTrainer extends Trainer {
             }
         }
         try {
+            OwnListener own = new OwnListener();
             return new PrecisionTrainer(
-                    model, trainingConfig, plugin, precisionConfig, state, new OwnListener());
+                    model,
+                    new PrecisionTrainingConfig(trainingConfig, own),
+                    plugin,
+                    precisionConfig,
+                    state,
+                    own);
         } catch (RuntimeException e) {
             plugin.close();
             throw e;

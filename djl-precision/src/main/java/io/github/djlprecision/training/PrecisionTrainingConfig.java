@@ -15,22 +15,25 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Predicate;
 
 /**
- * The user's {@link TrainingConfig}, read through, with two changes: the trainer's own listener
+ * The user's {@link TrainingConfig}, read through, with three changes: the trainer's own listener
  * goes ahead of the user's, so that the precision state is in the model's properties before any
- * user listener (a {@code CheckpointsTrainingListener}, say) saves the model; and the loss and
- * evaluators feed their accumulators float32 values, so that DJL's listeners work in every
- * precision ({@link Float32AccumulatingLoss}).
+ * user listener (a {@code CheckpointsTrainingListener}, say) saves the model; the user's listeners
+ * join only once the trainer is complete ({@link #addUserListeners()}), because DJL's {@code
+ * Trainer} constructor tells its listeners {@code onTrainingBegin} before a subclass has set its
+ * fields; and the loss and evaluators feed their accumulators float32 values, so that DJL's
+ * listeners work in every precision ({@link Float32AccumulatingLoss}).
  */
 final class PrecisionTrainingConfig implements TrainingConfig {
 
     private final TrainingConfig delegate;
-    private final TrainingListener own;
+    /** The list DJL's trainer keeps and notifies: the trainer's own listener, then the user's. */
+    private final List<TrainingListener> listeners = new ArrayList<>();
     private final Loss loss;
     private final List<Evaluator> evaluators;
 
     PrecisionTrainingConfig(TrainingConfig delegate, TrainingListener own) {
         this.delegate = delegate;
-        this.own = own;
+        listeners.add(own);
         Loss userLoss = delegate.getLossFunction();
         loss = userLoss == null ? null : new Float32AccumulatingLoss(userLoss);
         evaluators = new ArrayList<>();
@@ -71,11 +74,20 @@ final class PrecisionTrainingConfig implements TrainingConfig {
         return delegate.getExecutorService();
     }
 
+    /** The trainer's own listener, and the user's once {@link #addUserListeners()} ran. */
     @Override
     public List<TrainingListener> getTrainingListeners() {
-        List<TrainingListener> listeners = new ArrayList<>();
-        listeners.add(own);
-        listeners.addAll(delegate.getTrainingListeners());
         return listeners;
+    }
+
+    /**
+     * Adds the user's listeners behind the trainer's own, in the list DJL's trainer notifies.
+     *
+     * @return the user's listeners, which the trainer then tells {@code onTrainingBegin}
+     */
+    List<TrainingListener> addUserListeners() {
+        List<TrainingListener> user = delegate.getTrainingListeners();
+        listeners.addAll(user);
+        return user;
     }
 }
