@@ -6,8 +6,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
+import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.Precision;
-import io.github.djlprecision.tensorflow.TensorFlowPrecision;
+import io.github.djlprecision.tensorflow.TensorFlowLoadOptions;
 import io.github.djlprecision.tensorflow.TensorFlowPrecisionReport;
 import io.github.djlprecision.tensorflow.TinySavedModels;
 import java.nio.file.Files;
@@ -21,12 +22,12 @@ public final class TensorFlowBf16 {
     public static void main(String[] args) throws Exception {
         // snippet:start configure
         // Before anything loads the TensorFlow engine: this sets TensorFlow's process switches.
-        TensorFlowPrecision precision = TensorFlowPrecision.builder()
-                .optPrecision("bf16-mixed")          // Lightning's values
-                .optDevice(Device.cpu())             // default; a GPU or TPU must exist, see below
-                .optXla(false)                       // default: on for a TPU only
-                .optFailWhenNotInEffect(true)        // default: verify() throws; false logs a warning
-                .build();
+        TensorFlowLoadOptions options =
+                TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-mixed"))  // Lightning's values
+                        .optDevice(Device.cpu())       // default; a GPU or TPU must exist, see below
+                        .optXla(false)                 // default: on for a TPU only
+                        .optFailWhenNotInEffect(true)  // default: verify() throws; false logs a warning
+                        .build();
         // snippet:end configure
         Path savedModelDir =
                 TinySavedModels.export(
@@ -38,13 +39,13 @@ public final class TensorFlowBf16 {
                     .setTypes(NDList.class, NDList.class)
                     .optModelPath(savedModelDir)
                     .optEngine("TensorFlow")
-                    .optOptions(precision.getLoadOptions())
+                    .optOptions(options.getLoadOptions())
                     .build();
 
             try (ZooModel<NDList, NDList> model = criteria.loadModel();
                  Predictor<NDList, NDList> predictor = model.newPredictor()) {
                 // Check what TensorFlow really runs; throws PrecisionNotInEffectException if not bf16.
-                TensorFlowPrecisionReport report = precision.verify(model);
+                TensorFlowPrecisionReport report = options.verify(model);
                 System.out.println(report.getPath());
                 NDList output = predictor.predict(input);
                 // snippet:end load

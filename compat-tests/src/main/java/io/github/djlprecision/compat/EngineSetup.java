@@ -9,7 +9,7 @@ final class EngineSetup {
 
     /** Whether {@code djl-precision-tensorflow} is on the class path. */
     static final boolean TENSORFLOW_CELLS =
-            present("io.github.djlprecision.tensorflow.TensorFlowPrecision");
+            present("io.github.djlprecision.tensorflow.TensorFlowLoadOptions");
 
     private static boolean prepared;
 

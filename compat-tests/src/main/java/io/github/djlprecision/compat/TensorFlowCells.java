@@ -21,7 +21,7 @@ import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.PrecisionPlugins;
 import io.github.djlprecision.tensorflow.PrecisionNotInEffectException;
-import io.github.djlprecision.tensorflow.TensorFlowPrecision;
+import io.github.djlprecision.tensorflow.TensorFlowLoadOptions;
 import io.github.djlprecision.tensorflow.TensorFlowPrecisionReport;
 
 import java.io.IOException;
@@ -79,7 +79,7 @@ final class TensorFlowCells {
         }
         for (PrecisionVariant variant : PrecisionVariant.all()) {
             try {
-                TensorFlowPrecision.of(
+                TensorFlowLoadOptions.of(
                         variant.config(GradScalerConfig.defaults(), null), Device.cpu());
             } catch (UnsupportedPrecisionException e) {
                 // a refused request sets nothing; its cell reports the refusal
@@ -104,9 +104,9 @@ final class TensorFlowCells {
                     null,
                     checks);
         }
-        TensorFlowPrecision precision;
+        TensorFlowLoadOptions precision;
         try {
-            precision = TensorFlowPrecision.of(config, cell.device());
+            precision = TensorFlowLoadOptions.of(config, cell.device());
         } catch (UnsupportedPrecisionException e) {
             return new CellRun(e.getMessage(), null, null, null, checks, null, 0);
         }
@@ -123,7 +123,7 @@ final class TensorFlowCells {
 
     private CellRun run(
             MatrixCell cell,
-            TensorFlowPrecision plugin,
+            TensorFlowLoadOptions plugin,
             Supplier<CellRun> referenceRun,
             List<Check> checks)
             throws IOException,

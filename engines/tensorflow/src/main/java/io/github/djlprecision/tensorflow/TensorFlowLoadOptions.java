@@ -21,23 +21,23 @@ import org.tensorflow.proto.OptimizerOptions;
 import org.tensorflow.proto.RewriterConfig;
 
 /**
- * Runs a DJL TensorFlow model (a SavedModel behind a {@code Predictor}) in a 16-bit or mixed
- * precision through TensorFlow's own graph rewrites, and checks afterwards that it really does.
- * DJL's TensorFlow NDArrays cannot hold 16-bit types, so all 16-bit work happens inside the
- * TensorFlow graph; inputs and outputs stay float32.
+ * The options to load a DJL TensorFlow model (a SavedModel behind a {@code Predictor}) with so that
+ * it runs in a 16-bit or mixed precision through TensorFlow's own graph rewrites, and the check
+ * afterwards that it really does. DJL's TensorFlow NDArrays cannot hold 16-bit types, so all 16-bit
+ * work happens inside the TensorFlow graph; inputs and outputs stay float32.
  *
  * <pre>{@code
- * TensorFlowPrecision precision = TensorFlowPrecision.builder()
- *         .optPrecision("bf16-mixed")
- *         .build();                                   // before the TensorFlow engine loads
+ * TensorFlowLoadOptions options =
+ *         TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-mixed"))
+ *                 .build();                           // before the TensorFlow engine loads
  * Criteria<NDList, NDList> criteria = Criteria.builder()
  *         .setTypes(NDList.class, NDList.class)
  *         .optModelPath(savedModelDir)
  *         .optEngine("TensorFlow")
- *         .optOptions(precision.getLoadOptions())
+ *         .optOptions(options.getLoadOptions())
  *         .build();
  * try (ZooModel<NDList, NDList> model = criteria.loadModel()) {
- *     TensorFlowPrecisionReport report = precision.verify(model); // throws if not in effect
+ *     TensorFlowPrecisionReport report = options.verify(model); // throws if not in effect
  * }
  * }</pre>
  *
@@ -66,7 +66,7 @@ import org.tensorflow.proto.RewriterConfig;
  * every 16-bit step happens inside TensorFlow, chosen by the options the model is loaded with, so
  * none of the plugin hooks would run. {@code PrecisionTrainer} refuses TensorFlow with that reason.
  */
-public final class TensorFlowPrecision {
+public final class TensorFlowLoadOptions {
 
     /** The process variable that switches TensorFlow's oneDNN code, and its bf16 rewrite, on. */
     public static final String ONEDNN_OPTS = "TF_ENABLE_ONEDNN_OPTS";
@@ -83,7 +83,7 @@ public final class TensorFlowPrecision {
      */
     public static final String LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL";
 
-    private static final Logger logger = LoggerFactory.getLogger(TensorFlowPrecision.class);
+    private static final Logger logger = LoggerFactory.getLogger(TensorFlowLoadOptions.class);
 
     /** Warnings about the process environment already logged: it is the same for every plugin. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
@@ -101,7 +101,7 @@ public final class TensorFlowPrecision {
     private final ConfigProto configProto;
     private volatile TensorFlowPrecisionReport lastReport;
 
-    private TensorFlowPrecision(Builder builder, boolean xla) {
+    private TensorFlowLoadOptions(Builder builder, boolean xla) {
         precision = builder.precision;
         device = builder.device;
         this.xla = xla;
@@ -110,40 +110,35 @@ public final class TensorFlowPrecision {
     }
 
     /**
-     * Returns a builder; its precision is {@code 32-true} and its device the CPU until set.
+     * Returns a builder for a precision's settings; its device is the CPU until set. TensorFlow
+     * reads the precision of the settings; an Apex level (a PyTorch recipe) and a mixed precision
+     * with native autocast declined (TensorFlow's graph rewrite is its only path) are refused by
+     * {@link Builder#build()}.
      *
+     * @param config the precision settings, e.g. {@code PrecisionConfig.of("bf16-mixed")}
      * @return a new builder
+     * @throws IllegalArgumentException if the settings are null
      */
-    public static Builder builder() {
-        return new Builder();
+    public static Builder builder(PrecisionConfig config) {
+        if (config == null) {
+            throw new IllegalArgumentException(
+                    "The precision settings must not be null; use PrecisionConfig.of(\"32-true\")"
+                            + " for fp32.");
+        }
+        return new Builder(config);
     }
 
     /**
-     * Returns the options for a {@link PrecisionConfig}'s precision on a device, checking first
-     * what TensorFlow cannot do of its settings: an Apex level (a PyTorch recipe), and a mixed
-     * precision with native autocast declined (TensorFlow's graph rewrite is its only path).
+     * Returns the options for a precision's settings on a device: {@code
+     * builder(config).optDevice(device).build()}.
      *
      * @param config the precision settings
      * @param device the device the model runs on
      * @return the options; built before anything loads the TensorFlow engine
      * @throws UnsupportedPrecisionException listing every reason the settings cannot run
      */
-    public static TensorFlowPrecision of(PrecisionConfig config, Device device) {
-        Precision precision = config.getPrecision();
-        if (config.getAmpLevel().isPresent()) {
-            throw new UnsupportedPrecisionException(
-                    "amp_level "
-                            + config.getAmpLevel().get()
-                            + " is an Apex (PyTorch) recipe; TensorFlow has none. Drop amp_level.");
-        }
-        if (precision.isMixed() && !config.isNativeAutocast()) {
-            throw new UnsupportedPrecisionException(
-                    "Precision '"
-                            + precision
-                            + "' on TensorFlow has only TensorFlow's own graph rewrite, which"
-                            + " optNativeAutocast(false) declines. Allow it, or use '32-true'.");
-        }
-        return builder().optPrecision(precision).optDevice(device).build();
+    public static TensorFlowLoadOptions of(PrecisionConfig config, Device device) {
+        return builder(config).optDevice(device).build();
     }
 
     private ConfigProto sessionConfig() {
@@ -299,41 +294,18 @@ public final class TensorFlowPrecision {
         return hints.isEmpty() ? "" : "(process environment: " + String.join(", ", hints) + ")";
     }
 
-    /** Builds {@link TensorFlowPrecision}. */
+    /** Builds {@link TensorFlowLoadOptions}. */
     public static final class Builder {
 
-        private Precision precision = Precision.FLOAT_TRUE;
+        private final PrecisionConfig config;
+        private final Precision precision;
         private Device device = Device.cpu();
         private Boolean xla;
         private boolean failWhenNotInEffect = true;
 
-        Builder() {}
-
-        /**
-         * Sets the precision from its Lightning value.
-         *
-         * @param precision e.g. {@code "bf16-mixed"}
-         * @return this builder
-         * @throws IllegalArgumentException for an unknown value
-         */
-        public Builder optPrecision(String precision) {
-            this.precision = Precision.parse(precision);
-            return this;
-        }
-
-        /**
-         * Sets the precision.
-         *
-         * @param precision the precision
-         * @return this builder
-         * @throws IllegalArgumentException if it is null
-         */
-        public Builder optPrecision(Precision precision) {
-            if (precision == null) {
-                throw new IllegalArgumentException("Precision must not be null.");
-            }
-            this.precision = precision;
-            return this;
+        private Builder(PrecisionConfig config) {
+            this.config = config;
+            precision = config.getPrecision();
         }
 
         /**
@@ -366,7 +338,7 @@ public final class TensorFlowPrecision {
         }
 
         /**
-         * Sets whether {@link TensorFlowPrecision#verify} throws when the request is not in
+         * Sets whether {@link TensorFlowLoadOptions#verify} throws when the request is not in
          * effect (default true) or only logs a warning and returns the report.
          *
          * @param fail false to warn instead of throwing
@@ -382,10 +354,10 @@ public final class TensorFlowPrecision {
          * for a GPU or TPU checks that TensorFlow has the device (which loads the engine). Call it
          * before anything loads the TensorFlow engine.
          *
-         * @return the plugin
+         * @return the options
          * @throws UnsupportedPrecisionException listing every reason the request cannot run
          */
-        public TensorFlowPrecision build() {
+        public TensorFlowLoadOptions build() {
             String type = TensorFlowDevices.typeOf(device);
             boolean useXla = xla != null ? xla : "TPU".equals(type);
             List<String> problems = requestProblems(type, useXla);
@@ -398,11 +370,26 @@ public final class TensorFlowPrecision {
             if (!problems.isEmpty()) {
                 throw new UnsupportedPrecisionException(problems);
             }
-            return new TensorFlowPrecision(this, useXla);
+            return new TensorFlowLoadOptions(this, useXla);
         }
 
         private List<String> requestProblems(String type, boolean useXla) {
             List<String> problems = new ArrayList<>();
+            config.getAmpLevel()
+                    .ifPresent(
+                            level ->
+                                    problems.add(
+                                            "amp_level "
+                                                    + level
+                                                    + " is an Apex (PyTorch) recipe; TensorFlow"
+                                                    + " has none. Drop amp_level."));
+            if (precision.isMixed() && !config.isNativeAutocast()) {
+                problems.add(
+                        "Precision '"
+                                + precision
+                                + "' on TensorFlow has only TensorFlow's own graph rewrite, which"
+                                + " optNativeAutocast(false) declines. Allow it, or use '32-true'.");
+            }
             if (precision == Precision.DOUBLE_TRUE) {
                 problems.add(
                         "Precision '64-true' is not supported on TensorFlow: a SavedModel"

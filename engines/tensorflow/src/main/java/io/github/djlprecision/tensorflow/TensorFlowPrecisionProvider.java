@@ -1,5 +1,6 @@
 package io.github.djlprecision.tensorflow;
 
+import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.PluginRequest;
@@ -11,7 +12,7 @@ import java.util.Set;
  * Answers every precision on DJL's TensorFlow engine, so that TensorFlow's own reasons, not the
  * engine-neutral {@code 32-true} provider, answer each request, and refuses them all: training
  * because DJL's TensorFlow engine is inference-only, inference because TensorFlow takes its 16 bits
- * from the options the model is loaded with ({@link TensorFlowPrecision}), not from plugin hooks.
+ * from the options the model is loaded with ({@link TensorFlowLoadOptions}), not from plugin hooks.
  */
 public final class TensorFlowPrecisionProvider implements PrecisionPluginProvider {
 
@@ -47,7 +48,7 @@ public final class TensorFlowPrecisionProvider implements PrecisionPluginProvide
     /**
      * Refuses every request with TensorFlow's reason, before any work starts: training because
      * DJL's TensorFlow engine cannot train, a precision TensorFlow cannot run with the reason
-     * {@link TensorFlowPrecision} gives, and every other inference request because its 16 bits
+     * {@link TensorFlowLoadOptions} gives, and every other inference request because its 16 bits
      * come from the options the model is loaded with, not from plugin hooks.
      *
      * @param request the engine, device, settings and purpose
@@ -65,17 +66,17 @@ public final class TensorFlowPrecisionProvider implements PrecisionPluginProvide
                             + " inference-only (TfModel.newTrainer, setBlock and"
                             + " newGradientCollector throw UnsupportedOperationException)."
                             + " Train with the PyTorch engine, or run this model for inference"
-                            + " with TensorFlowPrecision.");
+                            + " with TensorFlowLoadOptions.");
         }
         // a precision TensorFlow cannot run is refused with TensorFlow's own reason
-        TensorFlowPrecision.of(request.config(), request.device());
+        TensorFlowLoadOptions.of(request.config(), request.device());
         throw new UnsupportedPrecisionException(
                 "On the TensorFlow engine '"
                         + precision
                         + "' is chosen when the model loads, not by wrapping it: pass"
-                        + " TensorFlowPrecision.builder().optPrecision(\""
+                        + " TensorFlowLoadOptions.builder(PrecisionConfig.of(\""
                         + precision
-                        + "\").build().getLoadOptions() to Criteria.optOptions, then call its"
+                        + "\")).build().getLoadOptions() to Criteria.optOptions, then call its"
                         + " verify(model).");
     }
 }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.repository.zoo.ZooModel;
+import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.Precision;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,8 +30,8 @@ class Bf16InferenceTest {
 
     @TempDir static Path tmp;
 
-    private static TensorFlowPrecision fp32;
-    private static TensorFlowPrecision bf16;
+    private static TensorFlowLoadOptions fp32;
+    private static TensorFlowLoadOptions bf16;
     private static Path dense;
     private static float[] fp32Out;
     private static float[] bf16Out;
@@ -39,8 +40,8 @@ class Bf16InferenceTest {
     @BeforeAll
     static void runBothPrecisions() throws Exception {
         // built first: bf16's build() must set TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
-        bf16 = TensorFlowPrecision.builder().optPrecision("bf16-mixed").build();
-        fp32 = TensorFlowPrecision.builder().optPrecision("32-true").build();
+        bf16 = TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-mixed")).build();
+        fp32 = TensorFlowLoadOptions.builder(PrecisionConfig.of("32-true")).build();
         dense = TinySavedModels.export(tmp.resolve("dense"), 1, TinySavedModels.Variant.PLAIN);
         try (NDManager manager = NDManager.newBaseManager("TensorFlow")) {
             NDArray x = TinySavedModels.input(manager);
@@ -59,15 +60,15 @@ class Bf16InferenceTest {
 
     @Test
     void buildSetsOneDnnSwitchInTheProcessEnvironment() {
-        assertEquals("1", ProcessEnvironment.get(TensorFlowPrecision.ONEDNN_OPTS));
+        assertEquals("1", ProcessEnvironment.get(TensorFlowLoadOptions.ONEDNN_OPTS));
     }
 
     @Test
     void buildQuietsTensorFlowsInfoLogUnlessTheEnvironmentChoseALevel() {
-        String atJvmStart = System.getenv(TensorFlowPrecision.LOG_LEVEL);
+        String atJvmStart = System.getenv(TensorFlowLoadOptions.LOG_LEVEL);
         assertEquals(
                 atJvmStart == null ? "1" : atJvmStart,
-                ProcessEnvironment.get(TensorFlowPrecision.LOG_LEVEL));
+                ProcessEnvironment.get(TensorFlowLoadOptions.LOG_LEVEL));
     }
 
     @Test

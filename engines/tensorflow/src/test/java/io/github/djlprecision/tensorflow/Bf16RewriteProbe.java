@@ -1,5 +1,6 @@
 package io.github.djlprecision.tensorflow;
 
+import io.github.djlprecision.PrecisionConfig;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -22,11 +23,10 @@ public final class Bf16RewriteProbe {
      * @throws Exception if anything but the expected verification failure goes wrong
      */
     public static void main(String[] args) throws Exception {
-        TensorFlowPrecision strict =
-                TensorFlowPrecision.builder().optPrecision("bf16-mixed").build();
-        TensorFlowPrecision lenient =
-                TensorFlowPrecision.builder()
-                        .optPrecision("bf16-mixed")
+        TensorFlowLoadOptions strict =
+                TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-mixed")).build();
+        TensorFlowLoadOptions lenient =
+                TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-mixed"))
                         .optFailWhenNotInEffect(false)
                         .build();
         Path dir = TinySavedModels.export(Path.of(args[0]), 1, TinySavedModels.Variant.PLAIN);

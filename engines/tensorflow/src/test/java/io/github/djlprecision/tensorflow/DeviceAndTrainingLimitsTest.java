@@ -49,7 +49,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecision.builder().optDevice(Device.of("tpu", 0)).build());
+                        () -> TensorFlowLoadOptions.builder(PrecisionConfig.of("32-true")).optDevice(Device.of("tpu", 0)).build());
         assertTrue(e.getMessage().startsWith("TensorFlow has no device tpu(0) in this process"), e.getMessage());
         assertTrue(e.getMessage().contains("/device:CPU:0"), "names the devices found: " + e.getMessage());
         assertTrue(e.getMessage().contains("libtpu"), e.getMessage());
@@ -61,8 +61,7 @@ class DeviceAndTrainingLimitsTest {
                 assertThrows(
                         UnsupportedPrecisionException.class,
                         () ->
-                                TensorFlowPrecision.builder()
-                                        .optPrecision("bf16-mixed")
+                                TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-mixed"))
                                         .optDevice(Device.of("tpu", 0))
                                         .build());
         assertEquals(2, e.getProblems().size(), e.getProblems().toString());
@@ -75,7 +74,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecision.builder().optDevice(Device.gpu(0)).build());
+                        () -> TensorFlowLoadOptions.builder(PrecisionConfig.of("32-true")).optDevice(Device.gpu(0)).build());
         assertTrue(e.getMessage().contains("no device gpu(0)"), e.getMessage());
         assertTrue(e.getMessage().contains("CUDA natives"), e.getMessage());
     }
@@ -96,7 +95,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecision.builder().optPrecision("bf16-true").build());
+                        () -> TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-true")).build());
         assertEquals(1, e.getProblems().size(), e.getProblems().toString());
         assertTrue(e.getMessage().contains("'bf16-true' is not supported on TensorFlow"), e.getMessage());
         assertTrue(e.getMessage().contains("mixed precision only"), e.getMessage());
@@ -116,7 +115,7 @@ class DeviceAndTrainingLimitsTest {
     @Test
     void graphPinnedToATpuFailsToLoadInsteadOfRunningOnCpu() throws Exception {
         Path pinned = TinySavedModels.export(tmp.resolve("pinned"), 1, TinySavedModels.Variant.PINNED_TO_TPU);
-        TensorFlowPrecision fp32 = TensorFlowPrecision.builder().build();
+        TensorFlowLoadOptions fp32 = TensorFlowLoadOptions.builder(PrecisionConfig.of("32-true")).build();
         assertFalse(fp32.getConfigProto().getAllowSoftPlacement());
         Exception e = assertThrows(Exception.class, () -> TinySavedModels.load(pinned, fp32));
         assertTrue(causeChain(e).contains("explicitly assigned to /device:TPU:0"), causeChain(e));
@@ -127,7 +126,7 @@ class DeviceAndTrainingLimitsTest {
     void softPlacementWouldRunTheTpuGraphOnCpuSilently() throws Exception {
         Path pinned = TinySavedModels.export(tmp.resolve("pinned"), 1, TinySavedModels.Variant.PINNED_TO_TPU);
         ConfigProto soft =
-                TensorFlowPrecision.builder().build().getConfigProto().toBuilder()
+                TensorFlowLoadOptions.builder(PrecisionConfig.of("32-true")).build().getConfigProto().toBuilder()
                         .setAllowSoftPlacement(true)
                         .build();
         try (Model model = Model.newInstance("pinned", Device.cpu(), "TensorFlow");
@@ -157,7 +156,7 @@ class DeviceAndTrainingLimitsTest {
     void trainingIsRefusedBeforeAnyWorkForEveryPrecision(Precision precision) throws Exception {
         Path dense = TinySavedModels.export(tmp.resolve("dense"), 1, TinySavedModels.Variant.PLAIN);
         try (ZooModel<NDList, NDList> model =
-                TinySavedModels.load(dense, TensorFlowPrecision.builder().build())) {
+                TinySavedModels.load(dense, TensorFlowLoadOptions.builder(PrecisionConfig.of("32-true")).build())) {
             DefaultTrainingConfig config =
                     new DefaultTrainingConfig(Loss.l2Loss()).optDevices(new Device[] {Device.cpu()});
             PrecisionConfig precisionConfig = PrecisionConfig.builder().optPrecision(precision).build();
@@ -180,7 +179,7 @@ class DeviceAndTrainingLimitsTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecision.builder().optPrecision(precision).build());
+                        () -> TensorFlowLoadOptions.builder(PrecisionConfig.builder().optPrecision(precision).build()).build());
         assertTrue(e.getMessage().contains(reason), e.getMessage());
     }
 

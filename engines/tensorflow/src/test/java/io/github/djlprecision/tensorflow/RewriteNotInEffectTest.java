@@ -25,7 +25,7 @@ class RewriteNotInEffectTest {
 
     @Test
     void rewriteSwitchedOffIsReportedNotClaimed() throws Exception {
-        Map<String, String> result = runProbe(Map.of(TensorFlowPrecision.ONEDNN_OPTS, "0"));
+        Map<String, String> result = runProbe(Map.of(TensorFlowLoadOptions.ONEDNN_OPTS, "0"));
         assertEquals("0", result.get("bf16ExactNonzeroOutputs"), "outputs stayed float32: " + result);
         assertTrue(
                 result.get("strict").startsWith("Requested bf16-mixed but 32-true is in effect"),
@@ -58,7 +58,7 @@ class RewriteNotInEffectTest {
                                 Bf16RewriteProbe.class.getName(),
                                 tmp.resolve("model").toString()));
         // the child inherits surefire's environment (DJL_OFFLINE, TENSORFLOW_LIBRARY_PATH, ...)
-        builder.environment().remove(TensorFlowPrecision.ONEDNN_OPTS);
+        builder.environment().remove(TensorFlowLoadOptions.ONEDNN_OPTS);
         builder.environment().putAll(extraEnv);
         Path log = Files.createTempFile(tmp, "child", ".log");
         builder.redirectErrorStream(true).redirectOutput(log.toFile());

@@ -103,7 +103,7 @@ public final class TinySavedModels {
         Files.write(savedModelFile, savedModel.build().toByteArray());
     }
 
-    static ZooModel<NDList, NDList> load(Path dir, TensorFlowPrecision precision)
+    static ZooModel<NDList, NDList> load(Path dir, TensorFlowLoadOptions precision)
             throws IOException, ModelNotFoundException, MalformedModelException {
         return Criteria.builder()
                 .setTypes(NDList.class, NDList.class)

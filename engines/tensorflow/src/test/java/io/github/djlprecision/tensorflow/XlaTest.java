@@ -8,6 +8,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.ZooModel;
+import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.Precision;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import java.nio.file.Path;
@@ -21,10 +22,10 @@ class XlaTest {
 
     @Test
     void xlaCompilesClustersAndKeepsFp32Results() throws Exception {
-        TensorFlowPrecision xla = TensorFlowPrecision.builder().optXla(true).build();
+        TensorFlowLoadOptions xla = TensorFlowLoadOptions.builder(PrecisionConfig.of("32-true")).optXla(true).build();
         assertTrue(
-                ProcessEnvironment.get(TensorFlowPrecision.XLA_FLAGS)
-                        .contains(TensorFlowPrecision.XLA_CPU_GLOBAL_JIT));
+                ProcessEnvironment.get(TensorFlowLoadOptions.XLA_FLAGS)
+                        .contains(TensorFlowLoadOptions.XLA_CPU_GLOBAL_JIT));
         Path twoLayers = TinySavedModels.export(tmp.resolve("mlp"), 2, TinySavedModels.Variant.PLAIN);
         try (ZooModel<NDList, NDList> model = TinySavedModels.load(twoLayers, xla);
                 Predictor<NDList, NDList> predictor = model.newPredictor();
@@ -58,7 +59,7 @@ class XlaTest {
         UnsupportedPrecisionException e =
                 assertThrows(
                         UnsupportedPrecisionException.class,
-                        () -> TensorFlowPrecision.builder().optPrecision("bf16-mixed").optXla(true).build());
+                        () -> TensorFlowLoadOptions.builder(PrecisionConfig.of("bf16-mixed")).optXla(true).build());
         assertTrue(e.getMessage().contains("XLA computes bfloat16 ops in float32"), e.getMessage());
     }
 }
