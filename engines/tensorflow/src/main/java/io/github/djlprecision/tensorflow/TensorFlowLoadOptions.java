@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.proto.ConfigProto;
@@ -84,9 +82,6 @@ public final class TensorFlowLoadOptions {
     public static final String LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL";
 
     private static final Logger logger = LoggerFactory.getLogger(TensorFlowLoadOptions.class);
-
-    /** Warnings about the process environment already logged: it is the same for every plugin. */
-    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     /**
      * DJL's default session config, read once per process: it asks CUDA for the GPU count, which
@@ -360,156 +355,17 @@ public final class TensorFlowLoadOptions {
         public TensorFlowLoadOptions build() {
             String type = TensorFlowDevices.typeOf(device);
             boolean useXla = xla != null ? xla : "TPU".equals(type);
-            List<String> problems = requestProblems(type, useXla);
+            List<String> problems = TensorFlowRequests.problems(config, device, type, useXla);
             if (problems.isEmpty()) {
-                prepareEnvironment(type, useXla);
+                TensorFlowEnvironment.prepare(precision, type, useXla);
             }
             if (!"CPU".equals(type) && !TensorFlowDevices.has(device)) {
-                problems.add(0, missingDevice(type));
+                problems.add(0, TensorFlowRequests.missingDevice(device, type));
             }
             if (!problems.isEmpty()) {
                 throw new UnsupportedPrecisionException(problems);
             }
             return new TensorFlowLoadOptions(this, useXla);
-        }
-
-        private List<String> requestProblems(String type, boolean useXla) {
-            List<String> problems = new ArrayList<>();
-            config.getAmpLevel()
-                    .ifPresent(
-                            level ->
-                                    problems.add(
-                                            "amp_level "
-                                                    + level
-                                                    + " is an Apex (PyTorch) recipe; TensorFlow"
-                                                    + " has none. Drop amp_level."));
-            if (precision.isMixed() && !config.isNativeAutocast()) {
-                problems.add(
-                        "Precision '"
-                                + precision
-                                + "' on TensorFlow has only TensorFlow's own graph rewrite, which"
-                                + " optNativeAutocast(false) declines. Allow it, or use '32-true'.");
-            }
-            if (precision == Precision.DOUBLE_TRUE) {
-                problems.add(
-                        "Precision '64-true' is not supported on TensorFlow: a SavedModel"
-                                + " keeps the data types it was exported with and TensorFlow"
-                                + " has no rewrite to float64. Export the model in float64,"
-                                + " or use 32-true.");
-            } else if (precision == Precision.HALF_TRUE) {
-                problems.add(
-                        "Precision '16-true' is not supported on TensorFlow: its rewrites"
-                                + " keep parameters and numerically sensitive ops in float32."
-                                + " Use '16-mixed' on a GPU or 'bf16-mixed' on a CPU.");
-            } else if (precision == Precision.HALF_MIXED) {
-                if (!"GPU".equals(type)) {
-                    problems.add(
-                            "Precision '16-mixed' needs a GPU on TensorFlow, not "
-                                    + device
-                                    + ": its float16 rewrite (auto_mixed_precision) runs on"
-                                    + " GPUs only, and the CPU variant"
-                                    + " (auto_mixed_precision_cpu) only rounds through"
-                                    + " float16 while MatMul stays float32. Use 'bf16-mixed'"
-                                    + " on a CPU.");
-                }
-            } else if (precision == Precision.BF16_TRUE) {
-                // refused up front: the rewrite cannot deliver it, so verify() could only
-                // ever report bf16-mixed after the model had loaded
-                problems.add(
-                        "Precision 'bf16-true' is not supported on TensorFlow: its bfloat16"
-                                + " rewrite (auto_mixed_precision_onednn_bfloat16) is mixed"
-                                + " precision only, keeping variables and numerically"
-                                + " sensitive ops (e.g. Relu) in float32, so no model runs"
-                                + " entirely in bfloat16. Use 'bf16-mixed'.");
-            } else if (precision == Precision.BF16_MIXED) {
-                if (!"CPU".equals(type)) {
-                    problems.add(
-                            "Precision 'bf16-mixed' runs on CPU only on TensorFlow, not "
-                                    + device
-                                    + ": its bfloat16 rewrite"
-                                    + " (auto_mixed_precision_onednn_bfloat16) converts"
-                                    + " oneDNN CPU ops. Use 'bf16-mixed' on Device.cpu(),"
-                                    + " '16-mixed' on a GPU, or '32-true'.");
-                } else if (useXla) {
-                    problems.add(
-                            "Precision 'bf16-mixed' cannot be combined with XLA on CPU: XLA computes"
-                                    + " bfloat16 ops in float32, so outputs are not"
-                                    + " bfloat16-rounded and bf16 would not be in effect."
-                                    + " Use bf16 without XLA, or XLA with '32-true'.");
-                }
-            } else if (precision != Precision.FLOAT_TRUE) {
-                problems.add(
-                        "Precision '"
-                                + precision
-                                + "' is not supported on TensorFlow: its graph rewrites serve"
-                                + " '32-true', '16-mixed' (GPU) and 'bf16-mixed' (CPU).");
-            }
-            return problems;
-        }
-
-        private String missingDevice(String type) {
-            String message =
-                    "TensorFlow has no device "
-                            + device
-                            + " in this process; it lists "
-                            + TensorFlowDevices.list()
-                            + ". Refusing rather than running on another device.";
-            if ("TPU".equals(type)) {
-                message +=
-                        " A TPU needs a TPU host and TensorFlow natives built with TPU support"
-                                + " (libtpu); tensorflow-core-native is CPU-only. Use"
-                                + " Device.cpu() here.";
-            } else if ("GPU".equals(type)) {
-                message +=
-                        " A GPU needs CUDA natives (e.g. ai.djl.tensorflow:tensorflow-native-cu121"
-                                + " on a CUDA host); tensorflow-core-native is CPU-only.";
-            }
-            return message;
-        }
-
-        private void prepareEnvironment(String type, boolean useXla) {
-            boolean loaded = ProcessEnvironment.isTensorFlowLoaded();
-            if (ProcessEnvironment.get(LOG_LEVEL) == null) {
-                // TensorFlow's INFO lines (CPU features, SavedModel loading, grappler) fill a
-                // console; warnings and errors still show
-                ProcessEnvironment.set(LOG_LEVEL, "1");
-            }
-            if (precision.isBfloat16()) {
-                String onednn = ProcessEnvironment.get(ONEDNN_OPTS);
-                if (onednn == null) {
-                    ProcessEnvironment.set(ONEDNN_OPTS, "1");
-                    warnIfLoaded(loaded, ONEDNN_OPTS + "=1");
-                } else if (!"1".equals(onednn)
-                        && !"true".equalsIgnoreCase(onednn)
-                        && WARNED.add(ONEDNN_OPTS + "=" + onednn)) {
-                    // a value the user set is theirs; verify() will report the outcome
-                    logger.warn(
-                            "{}={} in the environment switches oneDNN, and with it TensorFlow's"
-                                    + " bfloat16 rewrite, off: {} will not be in effect. Left as"
-                                    + " set.",
-                            ONEDNN_OPTS,
-                            onednn,
-                            precision);
-                }
-            }
-            if (useXla && "CPU".equals(type)) {
-                String flags = ProcessEnvironment.get(XLA_FLAGS);
-                if (flags == null || !flags.contains(XLA_CPU_GLOBAL_JIT)) {
-                    String value = flags == null ? XLA_CPU_GLOBAL_JIT : flags + " " + XLA_CPU_GLOBAL_JIT;
-                    ProcessEnvironment.set(XLA_FLAGS, value);
-                    warnIfLoaded(loaded, XLA_FLAGS + "=" + value);
-                }
-            }
-        }
-
-        private static void warnIfLoaded(boolean loaded, String setting) {
-            if (loaded && WARNED.add(setting)) {
-                logger.warn(
-                        "Set {} after TensorFlow was loaded; TensorFlow may have read its"
-                                + " environment already. Build the precision plugin before"
-                                + " loading the engine; verify() reports what is in effect.",
-                        setting);
-            }
         }
     }
 }
