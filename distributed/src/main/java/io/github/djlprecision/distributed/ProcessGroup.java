@@ -90,7 +90,7 @@ public final class ProcessGroup implements AutoCloseable {
         GlooLibrary.StoreSet set =
                 (key, data, length) -> {
                     try {
-                        store.set(key, data.getByteArray(0, (int) length));
+                        store.set(key, length == 0 ? new byte[0] : data.getByteArray(0, (int) length));
                         return 0;
                     } catch (RuntimeException e) {
                         return 1;
@@ -123,12 +123,13 @@ public final class ProcessGroup implements AutoCloseable {
                         error,
                         error.length);
         if (group == null) {
-            store.close();
-            throw new ProcessGroupException(
+            String message =
                     describe(launch, "rendezvous", timeout)
                             + ": "
                             + Native.toString(error)
-                            + peers(store));
+                            + peers(store);
+            store.close();
+            throw new ProcessGroupException(message);
         }
         return new ProcessGroup(gloo, store, launch, timeout, group);
     }
