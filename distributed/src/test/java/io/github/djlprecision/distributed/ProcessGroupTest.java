@@ -32,6 +32,17 @@ class ProcessGroupTest {
     }
 
     @Test
+    void theLauncherStartsEveryRank() throws Exception {
+        try (Ranks launcher = Ranks.startLauncher(2, CollectivesWorker.class, "collectives", "60")) {
+            Ranks.Result result = launcher.await(0, 180);
+            assertEquals(0, result.exitCode(), result.describe());
+            String out = result.output();
+            assertEquals(2, out.split("SUM \\[3.0, 30.0, -1.0]", -1).length - 1, out);
+            assertTrue(out.contains("DONE 0") && out.contains("DONE 1"), out);
+        }
+    }
+
+    @Test
     void killedRankEndsTheOtherWithTheNamedError() throws Exception {
         try (Ranks ranks = Ranks.start(2, CollectivesWorker.class, Map.of(), "stall", "60")) {
             assertTrue(ranks.awaitLine(1, "READY", 120), ranks.outputOf(1));

@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +38,7 @@ final class Ranks implements AutoCloseable {
     private final List<Thread> readers = new ArrayList<>();
 
     /**
-     * Starts a main class as every rank of a run.
+     * Starts a main class as every rank of a run, with the launch variables torchrun sets.
      *
      * @param worldSize how many ranks
      * @param main the class, run with the given arguments
@@ -49,37 +50,89 @@ final class Ranks implements AutoCloseable {
             throws IOException {
         Ranks ranks = new Ranks();
         int port = freePort();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         for (int rank = 0; rank < worldSize; rank++) {
-            List<String> command =
-                    new ArrayList<>(
-                            List.of(
-                                    java,
-                                    "-Xmx512m",
-                                    "-cp",
-                                    System.getProperty("java.class.path"),
-                                    main.getName()));
-            command.addAll(List.of(args));
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-            Map<String, String> env = builder.environment();
-            env.put("DJL_OFFLINE", "true");
-            env.put("OPT_OUT_TRACKING", "true");
+            Map<String, String> env = new HashMap<>(extraEnvironment);
             env.put(LaunchEnvironment.RANK, Integer.toString(rank));
             env.put(LaunchEnvironment.LOCAL_RANK, Integer.toString(rank));
             env.put(LaunchEnvironment.WORLD_SIZE, Integer.toString(worldSize));
             env.put(LaunchEnvironment.MASTER_ADDR, "127.0.0.1");
             env.put(LaunchEnvironment.MASTER_PORT, Integer.toString(port));
-            env.putAll(extraEnvironment);
-            Process process = builder.start();
-            ByteArrayOutputStream output = new ByteArrayOutputStream();
-            Thread reader = new Thread(() -> copy(process.getInputStream(), output));
-            reader.setDaemon(true);
-            reader.start();
-            ranks.processes.add(process);
-            ranks.outputs.add(output);
-            ranks.readers.add(reader);
+            ranks.add(main, env, args);
         }
         return ranks;
+    }
+
+    /**
+     * Starts a main class through the project's launcher, {@code bin/djlp-run}, as one child
+     * whose output is every rank's.
+     */
+    static Ranks startLauncher(int processes, Class<?> main, String... args) throws IOException {
+        Ranks ranks = new Ranks();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                "bash",
+                                Path.of("..", "bin", "djlp-run").toString(),
+                                "--nproc-per-node",
+                                Integer.toString(processes),
+                                "--master-port",
+                                Integer.toString(freePort()),
+                                java,
+                                "-Xmx512m",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                main.getName()));
+        command.addAll(List.of(args));
+        ranks.launch(command, Map.of());
+        return ranks;
+    }
+
+    /** Starts a main class as one process with no launch variables: a run of one process. */
+    static Ranks startAlone(Class<?> main, String... args) throws IOException {
+        Ranks ranks = new Ranks();
+        ranks.add(main, Map.of(), args);
+        return ranks;
+    }
+
+    private void add(Class<?> main, Map<String, String> variables, String... args)
+            throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                java,
+                                "-Xmx512m",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                main.getName()));
+        command.addAll(List.of(args));
+        launch(command, variables);
+    }
+
+    private void launch(List<String> command, Map<String, String> variables) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        Map<String, String> env = builder.environment();
+        for (String name :
+                List.of(
+                        LaunchEnvironment.RANK,
+                        LaunchEnvironment.LOCAL_RANK,
+                        LaunchEnvironment.WORLD_SIZE,
+                        LaunchEnvironment.MASTER_ADDR,
+                        LaunchEnvironment.MASTER_PORT)) {
+            env.remove(name);
+        }
+        env.put("DJL_OFFLINE", "true");
+        env.put("OPT_OUT_TRACKING", "true");
+        env.putAll(variables);
+        Process process = builder.start();
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> copy(process.getInputStream(), output));
+        reader.setDaemon(true);
+        reader.start();
+        processes.add(process);
+        outputs.add(output);
+        readers.add(reader);
     }
 
     /** Returns what a rank printed so far. */
