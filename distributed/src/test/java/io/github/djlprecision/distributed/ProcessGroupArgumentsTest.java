@@ -48,10 +48,7 @@ class ProcessGroupArgumentsTest {
 
     @Test
     void aGroupOfOneRefusesBadCallsAndReducesToItself() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         LaunchEnvironment launch = new LaunchEnvironment(0, 1, 0, "127.0.0.1", port);
         assertTrue(message(() -> ProcessGroup.start(launch, Duration.ZERO)).contains("positive"));
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -73,6 +70,59 @@ class ProcessGroupArgumentsTest {
             assertArrayEquals(new int[] {1, 2}, ints.toIntArray());
             group.close();
             assertThrows(IllegalStateException.class, group::barrier);
+        }
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Test
+    void aRendezvousThatCannotHappenFailsWithinItsTimeout() throws Exception {
+        Duration timeout = Duration.ofSeconds(2);
+        int port = freePort();
+        // rank 1 whose rank 0 never starts
+        String noRankZero =
+                assertThrows(
+                                ProcessGroupException.class,
+                                () ->
+                                        ProcessGroup.start(
+                                                new LaunchEnvironment(1, 2, 1, "127.0.0.1", port),
+                                                timeout))
+                        .getMessage();
+        assertTrue(
+                noRankZero.contains(
+                        "rank 1: rank 0's rendezvous at 127.0.0.1:"
+                                + port
+                                + " could not be reached within 2000 ms"),
+                noRankZero);
+        // rank 0 whose rank 1 never comes
+        long start = System.nanoTime();
+        String noRankOne =
+                assertThrows(
+                                ProcessGroupException.class,
+                                () ->
+                                        ProcessGroup.start(
+                                                new LaunchEnvironment(0, 2, 0, "127.0.0.1", port),
+                                                timeout))
+                        .getMessage();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(noRankOne.startsWith("rank 0 of 2: rendezvous failed (timeout 2000 ms)"), noRankOne);
+        assertTrue(millis < 20_000, millis + " ms: " + noRankOne);
+        // a port that is taken
+        try (ServerSocket taken = new ServerSocket(0)) {
+            String busy =
+                    assertThrows(
+                                    ProcessGroupException.class,
+                                    () ->
+                                            ProcessGroup.start(
+                                                    new LaunchEnvironment(
+                                                            0, 1, 0, "127.0.0.1", taken.getLocalPort()),
+                                                    timeout))
+                            .getMessage();
+            assertTrue(busy.contains("MASTER_PORT must be a free port"), busy);
         }
     }
 
