@@ -12,8 +12,10 @@
 #      interleaved three times; summary.txt gives the median ms/step of each and their ratio
 #      (target: process group <= 1.02 x single process);
 #   2. two processes sharing the GPU through the process group (Gloo over host copies: NCCL refuses
-#      two ranks on one GPU), ResNet-50 16-mixed, half the batch each: both ranks' RESULT lines,
-#      step counts and loss scales must agree, and no process may fail.
+#      two ranks on one GPU), ResNet-50 16-mixed, batch 64 each, each rank with its own random
+#      weights and data (--seed 42 + RANK): both ranks' RESULT lines must show the same steps,
+#      skipped steps, loss scale and weights_sum (rank 0's weights broadcast, one averaged update),
+#      and no process may fail.
 # Time limits keep the whole call under the device's 600 s.
 set -uo pipefail
 out=${OUT:?OUT must name the folder to write to}
@@ -30,14 +32,14 @@ for rep in 1 2 3; do
         steps=$([ "$model" = mlp ] && echo 200 || echo 60)
         log "rep $rep $model single process"
         timeout 120 bash .device/run.sh "$bench" --model "$model" --side library \
-            --precision 16-mixed --steps "$steps" --warmup 10 \
+            --precision 16-mixed --seed 42 --steps "$steps" --warmup 10 \
             >> "$out/single-$model.log" 2>&1
         log "rep $rep $model single process exit $?"
         port=$((port + 1))
         log "rep $rep $model process group, world size 1"
         timeout 150 bin/djlp-run --nproc-per-node 1 --master-port "$port" \
             bash .device/run.sh "$bench" --model "$model" --side library-process-group \
-            --precision 16-mixed --steps "$steps" --warmup 10 \
+            --precision 16-mixed --seed 42 --steps "$steps" --warmup 10 \
             >> "$out/group1-$model.log" 2>&1
         log "rep $rep $model process group exit $?"
     done
@@ -48,7 +50,7 @@ port=$((port + 1))
 log "two processes on one GPU, resnet50 16-mixed, batch 64 each"
 timeout 240 bin/djlp-run --nproc-per-node 2 --master-port "$port" \
     bash .device/run.sh "$bench" --model resnet50 --side library-process-group \
-    --precision 16-mixed --batch 64 --steps 30 --warmup 5 \
+    --precision 16-mixed --seed 42 --batch 64 --steps 30 --warmup 5 \
     > "$out/group2-resnet50.log" 2>&1
 log "two processes exit $? at $((SECONDS - start)) s"
 
