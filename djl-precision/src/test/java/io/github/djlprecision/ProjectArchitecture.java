@@ -36,8 +36,8 @@ import java.util.List;
  * </pre>
  *
  * Nothing depends on {@code training}, {@code inference}, an engine, the breaker or {@code
- * distributed}; only the
- * breaker uses Resilience4j, and its public API names none of Resilience4j's types.
+ * distributed}; only the breaker uses Resilience4j, and its public API names none of
+ * Resilience4j's types.
  */
 public final class ProjectArchitecture {
 
