@@ -379,16 +379,29 @@ public final class ProcessGroup implements AutoCloseable {
                 + " ms)";
     }
 
-    /** What the rendezvous knows of the peers, for an error message. */
+    /**
+     * What the rendezvous knows of the peers, for an error message. A peer's connections close
+     * together when it dies, but the store may see it a moment after Gloo did: it is asked for up
+     * to a second.
+     */
     private static String peers(RendezvousStore store) {
         try {
-            Set<Integer> gone = store.goneRanks();
-            if (gone.isEmpty()) {
-                return "; no rank has ended: a peer hung or is slower than the timeout";
+            for (int attempt = 0; attempt < 10; attempt++) {
+                Set<Integer> gone = store.goneRanks();
+                if (!gone.isEmpty()) {
+                    return "; rank"
+                            + (gone.size() > 1 ? "s " : " ")
+                            + gone
+                            + " ended (process exited)";
+                }
+                Thread.sleep(100);
             }
-            return "; rank" + (gone.size() > 1 ? "s " : " ") + gone + " ended (process exited)";
+            return "; no rank has ended: a peer hung or is slower than the timeout";
         } catch (IOException | RuntimeException e) {
             return "; rank 0 ended (its rendezvous store is gone)";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
         }
     }
 }

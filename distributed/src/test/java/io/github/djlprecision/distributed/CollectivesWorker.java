@@ -9,9 +9,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One rank of {@link ProcessGroupTest}'s runs. Modes: {@code collectives} prints the results of
- * each collective; {@code stall} has rank 0 all-reduce while the other ranks print {@code READY}
- * and never join (the test kills them, or lets rank 0 time out).
+ * One rank of {@link ProcessGroupTest}'s runs. Arguments: a mode, the timeout in seconds and, for
+ * {@code stall}, the rank that stalls. Modes: {@code collectives} prints the results of each
+ * collective; {@code stall} has every rank all-reduce but the stalling one, which prints {@code
+ * READY} and never joins (the test kills it, or lets the others time out).
  */
 public final class CollectivesWorker {
 
@@ -29,7 +30,8 @@ public final class CollectivesWorker {
                 collectives(group, manager, rank);
             } else {
                 NDArray value = manager.create(new float[] {rank});
-                if (rank == 0) {
+                int stalling = Integer.parseInt(args[2]);
+                if (rank != stalling) {
                     long start = System.nanoTime();
                     try {
                         group.allReduce(value, ReduceOp.SUM);

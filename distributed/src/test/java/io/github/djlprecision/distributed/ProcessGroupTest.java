@@ -44,7 +44,7 @@ class ProcessGroupTest {
 
     @Test
     void killedRankEndsTheOtherWithTheNamedError() throws Exception {
-        try (Ranks ranks = Ranks.start(2, CollectivesWorker.class, Map.of(), "stall", "60")) {
+        try (Ranks ranks = Ranks.start(2, CollectivesWorker.class, Map.of(), "stall", "60", "1")) {
             assertTrue(ranks.awaitLine(1, "READY", 120), ranks.outputOf(1));
             assertTrue(ranks.awaitLine(0, "CONNECTED 0", 30), ranks.outputOf(0));
             long start = System.nanoTime();
@@ -60,8 +60,25 @@ class ProcessGroupTest {
     }
 
     @Test
+    void killedRankZeroEndsTheOtherWithTheNamedError() throws Exception {
+        try (Ranks ranks = Ranks.start(2, CollectivesWorker.class, Map.of(), "stall", "60", "0")) {
+            assertTrue(ranks.awaitLine(0, "READY", 120), ranks.outputOf(0));
+            assertTrue(ranks.awaitLine(1, "CONNECTED 1", 30), ranks.outputOf(1));
+            long start = System.nanoTime();
+            ranks.kill(0);
+            Ranks.Result survivor = ranks.await(1, 90);
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            assertEquals(3, survivor.exitCode(), survivor.describe());
+            String out = survivor.output();
+            assertTrue(out.contains("rank 1 of 2: all-reduce failed (timeout 60000 ms)"), out);
+            assertTrue(out.contains("rank 0 ended (its rendezvous store is gone)"), out);
+            assertTrue(seconds < 60, "took " + seconds + " s: " + out);
+        }
+    }
+
+    @Test
     void hungRankEndsTheOtherWithinTheTimeout() throws Exception {
-        try (Ranks ranks = Ranks.start(2, CollectivesWorker.class, Map.of(), "stall", "3")) {
+        try (Ranks ranks = Ranks.start(2, CollectivesWorker.class, Map.of(), "stall", "3", "1")) {
             assertTrue(ranks.awaitLine(1, "READY", 120), ranks.outputOf(1));
             Ranks.Result survivor = ranks.await(0, 90);
             assertEquals(3, survivor.exitCode(), survivor.describe());
