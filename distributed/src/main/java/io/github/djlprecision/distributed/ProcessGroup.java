@@ -39,6 +39,9 @@ public final class ProcessGroup implements AutoCloseable {
     /** Arrays are packed into buckets of at most this many bytes per all-reduce (DDP's default). */
     public static final long BUCKET_BYTES = 25L << 20;
 
+    /** The C interface over Gloo, loaded once per JVM. */
+    private static GlooLibrary library;
+
     private final GlooLibrary gloo;
     private final RendezvousStore store;
     private final LaunchEnvironment launch;
@@ -85,7 +88,7 @@ public final class ProcessGroup implements AutoCloseable {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the timeout must be positive, got " + timeout);
         }
-        GlooLibrary gloo = GlooLibrary.load();
+        GlooLibrary gloo = library();
         RendezvousStore store = RendezvousStore.connect(launch, timeout);
         GlooLibrary.StoreSet set =
                 (key, data, length) -> {
@@ -132,6 +135,13 @@ public final class ProcessGroup implements AutoCloseable {
             throw new ProcessGroupException(message);
         }
         return new ProcessGroup(gloo, store, launch, timeout, group);
+    }
+
+    private static synchronized GlooLibrary library() {
+        if (library == null) {
+            library = GlooLibrary.load();
+        }
+        return library;
     }
 
     /**
