@@ -26,7 +26,14 @@ bench=io.github.djlprecision.bench.GpuTrainBench
 start=$SECONDS
 port=29500
 
-nvidia-smi --query-gpu=index,name,memory.total --format=csv > "$out/gpu.txt" 2>&1
+{
+    nvidia-smi --query-gpu=index,name,memory.total --format=csv
+    # the process group finds CPU arrays' memory through LibTorch's DLPack export
+    torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+    echo "at::toDLPack(Tensor const&) exported: $(nm -D --defined-only "$torch_lib/libtorch_cpu.so" \
+        | grep -c ' _ZN2at8toDLPackERKNS_6TensorE$')"
+    ldd "$PWD/.device/gloo/libgloo.so.0" 2>&1 | grep -i 'not found' || echo "Gloo's libraries resolve"
+} > "$out/gpu.txt" 2>&1
 for rep in 1 2 3; do
     for model in mlp resnet50; do
         steps=$([ "$model" = mlp ] && echo 200 || echo 60)
