@@ -5,6 +5,7 @@ import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
@@ -34,7 +35,8 @@ import java.util.StringJoiner;
  * it is the one-process reference (seed 1).
  *
  * <p>Arguments: precision, batch per process, epochs, the index of a record whose first feature is
- * +inf (-1 for none), a checkpoint folder to load from ("-" for none), one to save to ("-").
+ * +inf (-1 for none), a checkpoint folder to load from ("-" for none), one to save to ("-") and,
+ * optionally, the type gradients travel in (FLOAT32 or FLOAT16).
  */
 public final class TrainingWorker {
 
@@ -75,7 +77,10 @@ public final class TrainingWorker {
             ProcessGroupTopology topology = null;
             PrecisionTrainer trainer;
             if (distributed) {
-                topology = ProcessGroupTopology.fromEnvironment();
+                DataType communication =
+                        args.length > 6 ? DataType.valueOf(args[6]) : DataType.FLOAT32;
+                topology =
+                        new ProcessGroupTopology(ProcessGroup.fromEnvironment(), communication);
                 dataset = DatasetShards.shard(dataset, topology.getGroup());
                 trainer = PrecisionTrainer.newTrainer(model, config, precisionConfig, topology);
             } else {
@@ -96,6 +101,9 @@ public final class TrainingWorker {
                     model.save(Path.of(save), "mlp");
                     System.out.println("SAVED");
                 }
+            }
+            if (topology != null) {
+                topology.getGroup().close(); // the caller's group: the trainer leaves it open
             }
         }
         System.out.println("DONE");
