@@ -39,11 +39,17 @@ MAIN_PACKAGE = "io.github.djlprecision.bench."
 MODELS = ("mlp", "resnet50", "bert")
 PRECISIONS = ("32-true", "16-mixed", "bf16-mixed", "16-true")
 # training sides, in table order; the DJL ones name their precisions (None: every one)
+# PyTorch eager sides name their opt-ins after "torch": -cl (channels_last model and inputs),
+# -fused (SGD(fused=True)), -bench (torch.backends.cudnn.benchmark = True); "torch-all" is all three.
+# "library-nocl" is the library with its channels-last default turned off (ChannelsLast.NEVER).
 TRAIN_SIDES = (
-    ("torch", None), ("torch-fused", None), ("lightning", None),
-    ("library", None), ("library-unfused", ("16-mixed", "bf16-mixed")), ("plain", ("32-true",)),
+    ("torch", None), ("torch-fused", None), ("torch-cl", None), ("torch-bench", None),
+    ("torch-all", None), ("lightning", None),
+    ("library", None), ("library-nocl", ("16-mixed", "bf16-mixed", "16-true")),
+    ("library-unfused", ("16-mixed", "bf16-mixed")), ("plain", ("32-true",)),
     ("plain-autocast", ("16-mixed", "bf16-mixed")),
 )
+TORCH_OPT_INS = {"cl": "--channels-last", "fused": "--fused", "bench": "--cudnn-benchmark"}
 # extra library configurations beyond the four precisions: (precision, amp level)
 LIBRARY_EXTRA = (("16-mixed", "O2"),)
 # inference paths per side; a new DJL path (GpuInferBench's InferPaths) is one more name here
@@ -64,8 +70,9 @@ MULTI_SEED = 42
 TRAIN_STEPS = {"mlp": 60, "resnet50": 30, "bert": 30}
 TRAIN_WARMUP = 5
 # rough figures for the wall-time estimate only (seconds, ms): process start, model build, and
-# step or call times seen on the H200 (shared/device/README.md) or guessed from FLOPs (BERT)
-START_S = {"torch": 7, "torch-fused": 7, "lightning": 12, "library": 10, "library-unfused": 10,
+# step or call times seen on the H200 (docs/benchmarks.md) or guessed from FLOPs (BERT)
+START_S = {"torch": 7, "torch-fused": 7, "torch-cl": 7, "torch-bench": 7, "torch-all": 7,
+           "lightning": 12, "library": 10, "library-nocl": 10, "library-unfused": 10,
            "plain": 10,
            "plain-autocast": 10, "djl": 10}
 BUILD_S = {"mlp": 1, "resnet50": 2, "bert": 3}
@@ -76,7 +83,16 @@ CALL_MS = {"resnet50": {1: 8, 8: 10, 128: 22}, "bert": {1: 15, 8: 15, 128: 80},
 
 
 def is_djl_side(side):
-    return side in ("library", "library-unfused", "plain", "plain-autocast", "djl")
+    return side in ("library", "library-nocl", "library-unfused", "plain", "plain-autocast",
+                    "djl")
+
+
+def torch_side_args(side):
+    """The PyTorch side and its opt-in flags, e.g. torch-cl -> --side torch --channels-last."""
+    base, *opt_ins = side.split("-")
+    if opt_ins == ["all"]:
+        opt_ins = list(TORCH_OPT_INS)
+    return ["--side", base] + [TORCH_OPT_INS[o] for o in opt_ins]
 
 
 class Config:
@@ -102,12 +118,16 @@ class Config:
                     "--warmup", str(opts.warmup or TRAIN_WARMUP)]
         elif self.suite == "train":
             if self.is_djl():
-                args = ["--model", self.model, "--side", self.side, "--precision", self.variant]
+                side = ["--side", "library", "--channels-last", "never"] \
+                    if self.side == "library-nocl" else ["--side", self.side]
+                args = ["--model", self.model] + side + ["--precision", self.variant]
                 if self.amp_level:
                     args += ["--amp-level", self.amp_level]
             else:
-                args = ["--model", self.model, "--side", self.side.replace("-fused", ""),
-                        "--precision", self.variant] + (["--fused"] if "fused" in self.side else [])
+                args = ["--model", self.model] + torch_side_args(self.side) + [
+                    "--precision", self.variant]
+                if opts.memory_trace and self.side.startswith("torch"):
+                    args += ["--memory-trace"]
             args += ["--steps", str(opts.steps or TRAIN_STEPS[self.model]),
                      "--warmup", str(opts.warmup or TRAIN_WARMUP)]
         else:
@@ -366,6 +386,14 @@ def describe_models(model, rows):
     return "; ".join(seen) or model
 
 
+def phases(result):
+    """PyTorch's per-phase peaks (train_torch.py --memory-trace), else '-'."""
+    trace = result.get("memory_phases_mib")
+    if not trace:
+        return "-"
+    return " / ".join(fmt(trace.get(k), 0) for k in ("forward", "backward", "step"))
+
+
 def train_table(model, entries):
     rows = [e for e in entries if e["suite"] == "train" and e["model"] == model]
     if not rows:
@@ -389,34 +417,38 @@ def train_table(model, entries):
                   and e["result"].get("batch")), "?")
     out = [f"\n### Training: {model} ({describe}), batch {batch}\n",
            "| side | precision | ms/step | samples/s | peak MiB | vs PyTorch eager | "
-           "vs PyTorch fused | vs Lightning | vs plain DJL (speed) | vs plain DJL (memory) | "
-           "x 32-true (speed, same side) | x 32-true (memory, same side) | notes |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "vs PyTorch fused | vs PyTorch all opt-ins | vs Lightning | vs plain DJL (speed) | "
+           "vs plain DJL (memory) | x 32-true (speed, same side) | x 32-true (memory, same side) | "
+           "PyTorch allocated peak MiB (forward / backward / step) | notes |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for e in rows:
         precision, level, side = e["variant"], e["amp_level"], e["side"]
         label = precision + (f", amp_level {level}" if level else "")
         if e["status"] != "OK":
-            out.append(f"| {side} | {label} | - | - | {fmt(e['peak_mib'])} | | | | | | | | "
+            out.append(f"| {side} | {label} | - | - | {fmt(e['peak_mib'])} | | | | | | | | | | "
                        f"{note(e)} |")
             continue
         r = e["result"]
         s = r["samples_per_s"]
         plain = None
-        if side in ("library", "library-unfused"):
+        if side in ("library", "library-nocl", "library-unfused"):
             plain = ok("plain", "32-true") if precision == "32-true" else \
                 ok("plain-autocast", precision)
-        base_side = {"plain-autocast": "plain", "library-unfused": "library"}.get(side, side)
+        base_side = {"plain-autocast": "plain", "library-unfused": "library",
+                     "library-nocl": "library"}.get(side, side)
         base = ok(base_side, "32-true")
         same_side_32 = precision != "32-true" or level
         out.append("| " + " | ".join([
             side, label, fmt(r["ms_per_step"]), fmt(s), fmt(e["peak_mib"]),
             fmt(ratio(s, speed(ok("torch", precision)))) if side != "torch" else "1",
             fmt(ratio(s, speed(ok("torch-fused", precision)))) if side != "torch-fused" else "1",
+            fmt(ratio(s, speed(ok("torch-all", precision)))) if side != "torch-all" else "1",
             fmt(ratio(s, speed(ok("lightning", precision)))) if side != "lightning" else "1",
             fmt(ratio(s, speed(plain))) if plain else "-",
             fmt(ratio(e["peak_mib"], mem(plain))) if plain else "-",
             fmt(ratio(s, speed(base))) if same_side_32 else "1",
             fmt(ratio(e["peak_mib"], mem(base))) if same_side_32 else "1",
+            phases(r),
             note(e)]) + " |")
     return "\n".join(out) + "\n"
 
@@ -576,6 +608,9 @@ def parse(argv):
     p.add_argument("--smoke", action="store_true",
                    help="tiny models on the CPU (--device cpu --tiny), 1 warm-up and 2 steps or "
                         "calls, batches 1,2: checks the harness, measures nothing")
+    p.add_argument("--memory-trace", action="store_true",
+                   help="PyTorch eager sides: one extra untimed step reporting the peak allocated "
+                        "memory after forward, backward and optimizer step")
     p.add_argument("--dry-run", action="store_true", help="print the plan and estimates only")
     opts = p.parse_args(argv)
     opts.suites = [s for s in opts.suites.split(",") if s]

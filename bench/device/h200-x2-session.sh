@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One call on the two-H200 machine (device kind nvidia-h200-x2), from the checkout's root, with
-# .device prepared here (see bench/README.md) and carried. Everything lands in $OUT/results.tgz
+# One run on a machine with two H200 GPUs, from the checkout's root, with
+# .device prepared here (see bench/README.md) and copied with the tree. Everything lands in $OUT/results.tgz
 # (the device returns few files):
 #   1. the README quick start, unchanged (16-mixed), and the Several GPUs snippet (bf16-mixed) on
 #      both GPUs: quickstart-2gpu.log;

@@ -1,6 +1,7 @@
 """One GPU training configuration per process, the PyTorch side of GpuTrainBench.java.
 
     python3 train_torch.py --model resnet50 --side torch --precision 16-mixed [--fused]
+        [--channels-last] [--cudnn-benchmark] [--memory-trace]
     python3 train_torch.py --model bert --side lightning --precision bf16-mixed
     python3 train_torch.py --model mlp --side torch --device cpu --tiny   # smoke run
 
@@ -15,6 +16,13 @@ Sides:
 - torch: eager PyTorch. 16-mixed: torch.autocast(float16) + torch.amp.GradScaler; bf16-mixed:
   autocast(bfloat16), no scaler; 16-true: model.half(), inputs cast each step. --fused uses
   SGD(fused=True) (the GradScaler then hands grad_scale/found_inf to the fused kernel).
+  The opt-ins a PyTorch user may add: --channels-last converts the model once
+  (model.to(memory_format=torch.channels_last)) and every 4-D input each step;
+  --cudnn-benchmark sets torch.backends.cudnn.benchmark = True before the first step.
+  --memory-trace adds one untimed step after the timed ones that reports
+  torch.cuda.max_memory_allocated after the forward (loss included), the backward and the
+  optimizer step (zero_grad included), each from a peak reset at the phase's start:
+  memory_phases_mib {forward, backward, step}.
 - lightning: lightning.Trainer(precision=...) on a LightningModule with the same network and
   optimizer, fed by a DataLoader that yields the same device batch every step; a Callback times
   from the end of the last warm-up batch to the end of the last batch (optimizer step included).
@@ -47,12 +55,20 @@ def parse(argv):
     p.add_argument("--side", required=True, choices=SIDES)
     p.add_argument("--precision", default="32-true", choices=PRECISIONS)
     p.add_argument("--fused", action="store_true", help="SGD(fused=True)")
+    p.add_argument("--channels-last", action="store_true",
+                   help="side torch: channels_last model and 4-D inputs")
+    p.add_argument("--cudnn-benchmark", action="store_true",
+                   help="torch.backends.cudnn.benchmark = True")
+    p.add_argument("--memory-trace", action="store_true",
+                   help="side torch on cuda: per-phase peak allocated memory of one extra step")
     p.add_argument("--steps", type=int, default=30, help="timed steps")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     p.add_argument("--batch", type=int, help="batch size (default: the model's)")
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
     p.add_argument("--tiny", action="store_true", help="tiny sizes, for smoke runs on a CPU")
     args = p.parse_args(argv)
+    if args.side != "torch" and (args.channels_last or args.memory_trace):
+        raise ValueError("--channels-last and --memory-trace apply to --side torch")
     if args.steps < 1 or args.warmup < 1:
         raise ValueError(f"--steps and --warmup must be at least 1, got {args.steps} and "
                          f"{args.warmup}")
@@ -60,7 +76,8 @@ def parse(argv):
 
 
 def side_name(args):
-    return args.side + ("-fused" if args.fused else "")
+    return (args.side + ("-cl" if args.channels_last else "") + ("-fused" if args.fused else "")
+            + ("-bench" if args.cudnn_benchmark else ""))
 
 
 def environment(torch, device):
@@ -102,6 +119,8 @@ def run_torch(args, torch, device, model, batch, y, result):
     model = model.to(device)
     if args.precision == "16-true":
         model = model.half()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     opt = optimizer(torch, model.parameters(), args.fused)
     dtype = {"16-mixed": torch.float16, "bf16-mixed": torch.bfloat16}.get(args.precision)
     scaler = grad_scaler(torch, device) if args.precision == "16-mixed" else None
@@ -111,18 +130,28 @@ def run_torch(args, torch, device, model, batch, y, result):
             return contextlib.nullcontext()
         return torch.autocast(device_type=device.type, dtype=dtype)
 
-    def step():
+    def forward():
         x = half_inputs(batch) if args.precision == "16-true" else batch
+        if args.channels_last:
+            x = [t.to(memory_format=torch.channels_last) if t.dim() == 4 else t for t in x]
         with autocast():
-            loss = F.cross_entropy(model(*x), y)
+            return F.cross_entropy(model(*x), y)
+
+    def backward(loss):
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+
+    def update():
         if scaler is not None:
-            scaler.scale(loss).backward()
             scaler.step(opt)
             scaler.update()
         else:
-            loss.backward()
             opt.step()
         opt.zero_grad(set_to_none=True)
+
+    def step():
+        loss = forward()
+        backward(loss)
+        update()
         return loss
 
     for _ in range(args.warmup):
@@ -137,6 +166,24 @@ def run_torch(args, torch, device, model, batch, y, result):
     result["final_loss"] = loss.item()
     if scaler is not None:
         result["loss_scale"] = scaler.get_scale()
+    if args.memory_trace and device.type == "cuda":
+        result["torch_max_allocated_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
+        result["torch_max_reserved_mib"] = torch.cuda.max_memory_reserved(device) / 2**20
+        trace = {}
+
+        def phase(name, action):
+            sync(torch, device)
+            torch.cuda.reset_peak_memory_stats(device)
+            value = action()
+            sync(torch, device)
+            trace[name] = torch.cuda.max_memory_allocated(device) / 2**20
+            return value
+
+        loss = phase("forward", forward)
+        phase("backward", lambda: backward(loss))
+        del loss
+        phase("step", update)
+        result["memory_phases_mib"] = trace
     return seconds
 
 
@@ -211,6 +258,8 @@ def measure(args, result):
     import torch
 
     device = torch.device(args.device)
+    if args.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
     result.update(environment(torch, device))
     s = twin_models.sizes(args.model, args.tiny)
     result["describe"] = twin_models.describe(args.model, s)
@@ -228,8 +277,11 @@ def measure(args, result):
     result["ms_per_step"] = ms
     result["samples_per_s"] = batch_size * 1e3 / ms
     if device.type == "cuda":
-        result["torch_max_allocated_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
-        result["torch_max_reserved_mib"] = torch.cuda.max_memory_reserved(device) / 2**20
+        # a memory trace has recorded them before its own peak resets
+        result.setdefault("torch_max_allocated_mib",
+                          torch.cuda.max_memory_allocated(device) / 2**20)
+        result.setdefault("torch_max_reserved_mib",
+                          torch.cuda.max_memory_reserved(device) / 2**20)
 
 
 def main(argv):

@@ -11,11 +11,11 @@ import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.training.PrecisionListeners;
 import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
@@ -39,7 +39,9 @@ public final class QuickStart {
             TrainingConfig config =
                     new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                             .optOptimizer(Optimizer.adam().build())
-                            .addTrainingListeners(TrainingListener.Defaults.logging());
+                            // DJL's Defaults.logging(), with a divergence check that lets a
+                            // skipped fp16 step recover
+                            .addTrainingListeners(PrecisionListeners.logging());
 
             // the one change: how the trainer is made
             PrecisionConfig precision = PrecisionConfig.of("16-mixed");

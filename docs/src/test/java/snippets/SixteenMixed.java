@@ -10,13 +10,13 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import io.github.djlprecision.GradScalerConfig;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.training.PrecisionListeners;
 import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
 
@@ -55,7 +55,7 @@ public final class SixteenMixed {
                     new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                             .optOptimizer(Optimizer.adam().build())
                             .optDevices(new Device[] {Device.cpu()})
-                            .addTrainingListeners(TrainingListener.Defaults.basic());
+                            .addTrainingListeners(PrecisionListeners.basic());
 
             try (PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, config, precision)) {
                 // e.g. "native-autocast(cpu, float16, loss scaling: fused)"

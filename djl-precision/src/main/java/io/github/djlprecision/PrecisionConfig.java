@@ -20,6 +20,7 @@ public final class PrecisionConfig {
     private final int lowScaleDiagnosisSteps;
     private final WeightConversion weightConversion;
     private final OptimizerFusion optimizerFusion;
+    private final ChannelsLast channelsLast;
 
     private PrecisionConfig(Builder builder) {
         precision = builder.precision;
@@ -32,6 +33,7 @@ public final class PrecisionConfig {
         lowScaleDiagnosisSteps = builder.lowScaleDiagnosisSteps;
         weightConversion = builder.weightConversion;
         optimizerFusion = builder.optimizerFusion;
+        channelsLast = builder.channelsLast;
     }
 
     /**
@@ -149,6 +151,15 @@ public final class PrecisionConfig {
         return optimizerFusion;
     }
 
+    /**
+     * Returns whether convolutional models compute in the channels-last memory format.
+     *
+     * @return the setting; {@link ChannelsLast#AUTO} unless set
+     */
+    public ChannelsLast getChannelsLast() {
+        return channelsLast;
+    }
+
     @Override
     public String toString() {
         return precision + (ampLevel == null ? "" : " (amp_level " + ampLevel + ")");
@@ -167,6 +178,7 @@ public final class PrecisionConfig {
         private int lowScaleDiagnosisSteps = 100;
         private WeightConversion weightConversion = WeightConversion.AUTO;
         private OptimizerFusion optimizerFusion = OptimizerFusion.AUTO;
+        private ChannelsLast channelsLast = ChannelsLast.AUTO;
 
         Builder() {}
 
@@ -345,6 +357,25 @@ public final class PrecisionConfig {
                         "OptimizerFusion must not be null. Accepted values: AUTO, ALWAYS, NEVER.");
             }
             this.optimizerFusion = optimizerFusion;
+            return this;
+        }
+
+        /**
+         * Sets whether convolutional models compute in the channels-last memory format (PyTorch's
+         * {@code torch.channels_last}); see {@link ChannelsLast}. The one switch to turn the
+         * library's default off: {@code optChannelsLast(ChannelsLast.NEVER)}.
+         *
+         * @param channelsLast {@link ChannelsLast#AUTO} (default: on CUDA under the 16-bit
+         *     precisions), {@link ChannelsLast#ALWAYS} or {@link ChannelsLast#NEVER}
+         * @return this builder
+         * @throws IllegalArgumentException if it is null
+         */
+        public Builder optChannelsLast(ChannelsLast channelsLast) {
+            if (channelsLast == null) {
+                throw new IllegalArgumentException(
+                        "ChannelsLast must not be null. Accepted values: AUTO, ALWAYS, NEVER.");
+            }
+            this.channelsLast = channelsLast;
             return this;
         }
 

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.types.DataType;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,21 +39,67 @@ class PrecisionTest {
     }
 
     @Test
-    void legacyValueWarnsAtMostOncePerProcess() {
-        // slf4j-simple writes to whatever System.err is when it logs
-        PrintStream err = System.err;
+    void legacyValueWarnsOncePerProcessAndValue() throws Exception {
+        // a fresh JVM: in this one another test may already have parsed a legacy value
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process =
+                new ProcessBuilder(
+                                java,
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                                LegacyValues.class.getName())
+                        .redirectErrorStream(true)
+                        .start();
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            Precision.parse("bf16");
-            Precision.parse("bf16");
-            Precision.parse("bf16");
-        } finally {
-            System.setErr(err);
+        Thread reader =
+                new Thread(
+                        () -> {
+                            try (InputStream in = process.getInputStream()) {
+                                in.transferTo(captured);
+                            } catch (IOException e) {
+                                // killed at the timeout: what was read is kept
+                            }
+                        });
+        reader.start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("child JVM ran past 60 s: " + captured.toString(StandardCharsets.UTF_8));
         }
+        reader.join(10_000);
         String log = captured.toString(StandardCharsets.UTF_8);
-        // at most once: another test in this JVM may have parsed "bf16" first
-        assertTrue(log.split("Precision 'bf16' is supported", -1).length <= 2, log);
+        assertEquals(0, process.exitValue(), log);
+        assertTrue(log.contains("PARSED BF16_MIXED BF16_MIXED BF16_MIXED HALF_MIXED"), log);
+        assertEquals(2, log.split("is supported for historical reasons", -1).length - 1, log);
+        assertEquals(
+                1,
+                log.split("Precision 'bf16' is supported", -1).length - 1,
+                log);
+        assertTrue(log.contains("Please set your precision to 'bf16-mixed' instead!"), log);
+        assertTrue(log.contains("Precision '16' is supported"), log);
+    }
+
+    /** Child-JVM entry: parses legacy values, three times {@code bf16} and once {@code 16}. */
+    public static final class LegacyValues {
+
+        private LegacyValues() {}
+
+        /**
+         * Parses them and prints what they gave.
+         *
+         * @param args ignored
+         */
+        public static void main(String[] args) {
+            System.out.println(
+                    "PARSED "
+                            + Precision.parse("bf16").name()
+                            + " "
+                            + Precision.parse("bf16").name()
+                            + " "
+                            + Precision.parse("bf16").name()
+                            + " "
+                            + Precision.parse("16").name());
+        }
     }
 
     @ParameterizedTest

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.github.djlprecision.ChannelsLast;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.distributed.LaunchEnvironment;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * bash .device/run.sh io.github.djlprecision.bench.GpuTrainBench --model resnet50 --side library \
- *     --precision 16-mixed [--amp-level O2] [--steps 30] [--warmup 5] [--batch N] [--gpus 2]
+ *     --precision 16-mixed [--amp-level O2] [--channels-last never] [--steps 30] [--warmup 5] [--batch N] [--gpus 2]
  *     [--losses] [--seed 42] [--device cpu --tiny]
  * </pre>
  */
@@ -51,6 +52,11 @@ public final class GpuTrainBench {
 
     @Option(names = "--amp-level", description = "Apex level for side library, e.g. O2")
     private String ampLevel;
+
+    @Option(
+            names = "--channels-last",
+            description = "side library: auto (default: on CUDA in 16-bit precisions), always or never")
+    private String channelsLast;
 
     @Option(names = "--steps", defaultValue = "30", description = "timed steps")
     private int steps;
@@ -80,6 +86,16 @@ public final class GpuTrainBench {
     private Integer seed;
 
     private GpuTrainBench() {}
+
+    private static ChannelsLast channelsLast(String value) {
+        for (ChannelsLast format : ChannelsLast.values()) {
+            if (format.name().equalsIgnoreCase(value)) {
+                return format;
+            }
+        }
+        throw new IllegalArgumentException(
+                "--channels-last " + value + ": accepted values are auto, always and never");
+    }
 
     /**
      * Runs one configuration; see the class comment.
@@ -112,6 +128,9 @@ public final class GpuTrainBench {
         if (ampLevel != null) {
             configuration.put("amp_level", ampLevel);
         }
+        if (channelsLast != null) {
+            configuration.put("channels_last", channelsLast);
+        }
     }
 
     private void measure(ResultLine result) {
@@ -125,6 +144,13 @@ public final class GpuTrainBench {
         PrecisionConfig.Builder builder = PrecisionConfig.builder().optPrecision(precision);
         if (ampLevel != null) {
             builder.optAmpLevel(ampLevel);
+        }
+        if (channelsLast != null) {
+            if (how != TrainSide.LIBRARY && how != TrainSide.LIBRARY_UNFUSED) {
+                throw new IllegalArgumentException(
+                        "--channels-last applies to sides library and library-unfused, not " + side);
+            }
+            builder.optChannelsLast(channelsLast(channelsLast));
         }
         PrecisionConfig precisionConfig = builder.build();
         how.check(precisionConfig);

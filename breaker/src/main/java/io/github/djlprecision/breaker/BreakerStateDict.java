@@ -58,7 +58,10 @@ final class BreakerStateDict {
                 within(prefix + "last_good.", () -> rung.plugin.loadStateDict(good));
             }
             if (i == 0) {
-                rung.plugin.loadStateDict(state);
+                // the guarded plugin's own keys: the breaker's and the other rungs' are not its
+                Map<String, String> own = new LinkedHashMap<>(state);
+                own.keySet().removeIf(k -> k.startsWith(BREAKER) || k.startsWith(RUNG));
+                rung.plugin.loadStateDict(own);
             } else {
                 String rungPrefix = RUNG + rung.precision().value() + ".";
                 within(rungPrefix, () -> rung.plugin.loadStateDict(strip(state, rungPrefix)));

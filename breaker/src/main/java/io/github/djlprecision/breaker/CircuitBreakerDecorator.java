@@ -50,6 +50,23 @@ public final class CircuitBreakerDecorator implements PluginDecorator {
                                                 + level
                                                 + " (Apex levels convert the model itself). Drop"
                                                 + " amp_level or the breaker."));
+        float initScale = config.getGradScaler().getInitScale();
+        for (PluginDecoratorConfig decorator : config.getDecorators()) {
+            if (decorator instanceof PrecisionBreakerConfig breaker
+                    && precision == Precision.HALF_MIXED
+                    && breaker.getLossScaleFloor() > initScale) {
+                // the scale starts below the floor's trigger and only backs off: it never trips
+                problems.add(
+                        "The precision circuit breaker's loss-scale floor "
+                                + breaker.getLossScaleFloor()
+                                + " is above the initial loss scale "
+                                + initScale
+                                + ", so the breaker would never trip on it. Accepted: a floor in"
+                                + " [0, "
+                                + initScale
+                                + "] (GradScalerConfig's initial scale), 0 for none.");
+            }
+        }
         if (problems.isEmpty() && plugin != null && !isAutocast(plugin)) {
             problems.add(
                     "The precision circuit breaker needs the autocast recipe (fp32 weights used as"

@@ -6,15 +6,19 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
 import io.github.djlprecision.GradScalerConfig;
+import io.github.djlprecision.pytorch.HostFacts;
+import io.github.djlprecision.pytorch.JvmCrash;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.spi.PluginRequest;
 import io.github.djlprecision.spi.PrecisionPlugins;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -29,8 +33,9 @@ import java.util.concurrent.TimeUnit;
  * bfloat16, see the PyTorch engine's bf16 guard) becomes a FAIL instead of ending the run. Cells
  * the engine refuses up front are answered here without a child: asking for the plugin allocates
  * nothing. The others run together in one child, which prints one JSON line per cell; when the
- * child dies, the cell it was running fails with its exit status and last output, and a new child
- * takes the cells left.
+ * child dies, the cell it was running fails with the signal and native frame of HotSpot's fatal
+ * error report, the report's path, the host's facts and its last output, and a new child takes the
+ * cells left; a child that spends longer than its timeout on one cell is killed the same way.
  */
 final class ChildJvmCells {
 
@@ -40,20 +45,25 @@ final class ChildJvmCells {
     static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
     private static final int OUTPUT_LINES_KEPT = 6;
-    private static final long SECONDS_PER_CELL = 300;
+
+    /** Where children write HotSpot's fatal error reports, instead of the working directory. */
+    static final Path ERROR_FILES = Path.of(System.getProperty("java.io.tmpdir"), "djl-precision-hs_err");
 
     private final CompatWorkload workload;
     private final GradScalerConfig gradScaler;
     private final String pluginName;
     private final boolean shortRun;
+    private final long secondsPerCell;
     private final Map<MatrixCell, CellRun> done = new HashMap<>();
 
     ChildJvmCells(
             CompatWorkload workload,
             GradScalerConfig gradScaler,
             String pluginName,
-            boolean shortRun) {
+            boolean shortRun,
+            long secondsPerCell) {
         this.workload = workload;
+        this.secondsPerCell = secondsPerCell;
         this.gradScaler = gradScaler;
         this.pluginName = pluginName;
         this.shortRun = shortRun;
@@ -144,59 +154,121 @@ final class ChildJvmCells {
         }
     }
 
-    /** Runs the cells left in one child; takes each answered cell, and the one it died on. */
+    /**
+     * Runs the cells left in one child; takes each answered cell, and the one it died on or ran
+     * out of time in. The child's output is read on its own thread, so that the timeout fires
+     * while a cell hangs.
+     */
     private void runOneChild(Deque<MatrixCell> left, CellMode mode) {
-        List<String> command = command(new ArrayList<>(left), mode);
-        Deque<String> tail = new ArrayDeque<>();
-        int status;
+        ChildOutput output = new ChildOutput();
+        Process process;
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            try (BufferedReader out =
-                    new BufferedReader(
-                            new InputStreamReader(
-                                    process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    if (line.startsWith(MARKER)) {
-                        String json = line.substring(MARKER.length());
-                        done.put(left.removeFirst(), GSON.fromJson(json, CellRun.class));
-                        tail.clear();
-                    } else {
-                        tail.addLast(line);
-                        if (tail.size() > OUTPUT_LINES_KEPT) {
-                            tail.removeFirst();
-                        }
-                    }
-                }
-            }
-            if (!process.waitFor(SECONDS_PER_CELL * (left.size() + 1), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                status = -1;
-            } else {
-                status = process.exitValue();
-            }
+            Files.createDirectories(ERROR_FILES);
+            process = new ProcessBuilder(command(new ArrayList<>(left), mode)).redirectErrorStream(true).start();
         } catch (IOException e) {
             failAll(left, "could not start a child JVM: " + e.getMessage());
             return;
+        }
+        Thread reader = new Thread(() -> output.read(process.getInputStream()), "compat-child-output");
+        reader.setDaemon(true);
+        reader.start();
+        boolean timedOut = false;
+        try {
+            int answered = 0;
+            long deadline = System.nanoTime() + secondsPerCell * 1_000_000_000L;
+            while (!process.waitFor(1, TimeUnit.SECONDS)) {
+                if (output.answered() > answered) {
+                    // each answered cell gives the next one its full time
+                    answered = output.answered();
+                    deadline = System.nanoTime() + secondsPerCell * 1_000_000_000L;
+                } else if (System.nanoTime() > deadline) {
+                    timedOut = true;
+                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                    break;
+                }
+            }
+            reader.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
+            process.destroyForcibly();
             Thread.currentThread().interrupt();
             failAll(left, "interrupted while a child JVM ran");
             return;
         }
-        if (!left.isEmpty()) {
-            MatrixCell died = left.removeFirst();
-            done.put(
-                    died,
-                    CellRun.failed(
-                            "end of the child JVM running this cell: "
-                                    + (status == -1
-                                            ? "it did not finish in time"
-                                            : "exit status " + status)
-                                    + (status == 134 ? " (SIGABRT: the process aborted)" : "")
-                                    + "; its last output: "
-                                    + String.join(" | ", tail),
-                            mode,
-                            null,
-                            List.of()));
+        for (CellRun run : output.runs()) {
+            done.put(left.removeFirst(), run);
+        }
+        if (left.isEmpty()) {
+            return;
+        }
+        String end;
+        if (timedOut) {
+            end = "it ran past its timeout of " + secondsPerCell + " s per cell and was killed";
+        } else {
+            JvmCrash crash =
+                    JvmCrash.of(
+                            process.exitValue(),
+                            output.banner(),
+                            ERROR_FILES.resolve("hs_err_pid" + process.pid() + ".log"));
+            end = crash.describe() + (crash.signal() == null ? "" : "; host: " + HostFacts.read().describe());
+        }
+        done.put(
+                left.removeFirst(),
+                CellRun.failed(
+                        "end of the child JVM running this cell: "
+                                + end
+                                + "; its last output: "
+                                + String.join(" | ", output.tail()),
+                        mode,
+                        null,
+                        List.of()));
+    }
+
+    /** What a child prints: its cells' runs, HotSpot's fatal error banner, and its last lines. */
+    private static final class ChildOutput {
+
+        private final List<CellRun> runs = new ArrayList<>();
+        private final StringBuilder banner = new StringBuilder();
+        private final Deque<String> tail = new ArrayDeque<>();
+
+        void read(InputStream in) {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    take(line);
+                }
+            } catch (IOException e) {
+                // the child was killed: what it printed so far is kept
+            }
+        }
+
+        private synchronized void take(String line) {
+            if (line.startsWith(MARKER)) {
+                runs.add(GSON.fromJson(line.substring(MARKER.length()), CellRun.class));
+                tail.clear();
+                banner.setLength(0);
+            } else if (line.startsWith("#")) {
+                banner.append(line).append('\n');
+            } else {
+                tail.addLast(line);
+                if (tail.size() > OUTPUT_LINES_KEPT) {
+                    tail.removeFirst();
+                }
+            }
+        }
+
+        synchronized int answered() {
+            return runs.size();
+        }
+
+        synchronized List<CellRun> runs() {
+            return List.copyOf(runs);
+        }
+
+        synchronized String banner() {
+            return banner.toString();
+        }
+
+        synchronized List<String> tail() {
+            return List.copyOf(tail);
         }
     }
 
@@ -212,11 +284,13 @@ final class ChildJvmCells {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
+        command.add("-XX:ErrorFile=" + ERROR_FILES.resolve("hs_err_pid%p.log"));
         System.getProperties()
                 .stringPropertyNames()
                 .forEach(
                         key -> {
                             if (key.startsWith("ai.djl.")
+                                    || key.startsWith("djl.precision.")
                                     || key.startsWith("org.slf4j.")
                                     || key.equals("java.awt.headless")) {
                                 command.add("-D" + key + "=" + System.getProperty(key));

@@ -11,6 +11,8 @@ import ai.djl.util.Progress;
 
 import io.github.djlprecision.GradScalerConfig;
 
+import io.github.djlprecision.spi.PrecisionPlugins;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +38,9 @@ import java.util.function.ToDoubleFunction;
  */
 public final class CompatMatrix {
 
+    /** How {@link #excludedEngines()} names an engine whose natives failed to load. */
+    static final String FAILED_TO_LOAD = "failed to load: ";
+
     static {
         // before any engine query below can load TensorFlow in this JVM
         EngineSetup.prepareProcess();
@@ -57,6 +62,7 @@ public final class CompatMatrix {
     private final ChildJvmCells children;
     private final Map<MatrixCell, CellResult> results = new HashMap<>();
     private final Map<String, CellRun> references = new HashMap<>();
+    private Map<String, String> unloadable;
 
     private CompatMatrix(Builder builder) {
         workload = builder.workload;
@@ -73,7 +79,9 @@ public final class CompatMatrix {
         tensorFlow =
                 EngineSetup.TENSORFLOW_CELLS ? new TensorFlowCells(gradScaler, pluginName) : null;
         inChildJvm = builder.inChildJvm;
-        children = new ChildJvmCells(workload, gradScaler, pluginName, shortRun);
+        children =
+                new ChildJvmCells(
+                        workload, gradScaler, pluginName, shortRun, builder.childJvmSecondsPerCell);
     }
 
     /**
@@ -95,10 +103,14 @@ public final class CompatMatrix {
      */
     public List<MatrixCell> cells() {
         List<MatrixCell> cells = new ArrayList<>();
-        for (String engine : computeEngines()) {
+        TreeSet<String> engines = new TreeSet<>(computeEngines());
+        engines.addAll(unloadableEngines().keySet());
+        for (String engine : engines) {
             List<Device> devices = new ArrayList<>();
             devices.add(Device.cpu());
-            for (int i = 0; i < Engine.getEngine(engine).getGpuCount(); i++) {
+            // an engine that cannot load cannot count its GPUs: its cells are on the cpu only
+            int gpus = unloadableEngines().containsKey(engine) ? 0 : Engine.getEngine(engine).getGpuCount();
+            for (int i = 0; i < gpus; i++) {
                 devices.add(Device.gpu(i));
             }
             for (Device device : devices) {
@@ -111,6 +123,24 @@ public final class CompatMatrix {
             }
         }
         return cells;
+    }
+
+    /**
+     * Returns the engines on the class path whose natives failed to load, and why, once per
+     * matrix: their cells are UNSUPPORTED with that reason instead of ending the run.
+     */
+    private Map<String, String> unloadableEngines() {
+        if (unloadable == null) {
+            unloadable = new TreeMap<>();
+            excludedEngines()
+                    .forEach(
+                            (engine, why) -> {
+                                if (why.startsWith(FAILED_TO_LOAD)) {
+                                    unloadable.put(engine, why);
+                                }
+                            });
+        }
+        return unloadable;
     }
 
     /**
@@ -155,9 +185,9 @@ public final class CompatMatrix {
                         "cannot create local arrays ("
                                 + e.getMessage()
                                 + "): not a compute engine");
-            } catch (EngineException e) {
+            } catch (EngineException | LinkageError e) {
                 // e.g. TensorFlow without TENSORFLOW_LIBRARY_PATH offline: named, not dropped
-                excluded.put(name, "failed to load: " + e.getMessage());
+                excluded.put(name, FAILED_TO_LOAD + e.getMessage());
             }
         }
         return excluded;
@@ -276,6 +306,21 @@ public final class CompatMatrix {
     }
 
     private CellResult runAndJudge(MatrixCell cell) {
+        String unloaded = unloadableEngines().get(cell.engine());
+        if (unloaded != null) {
+            return new CellResult(
+                    cell,
+                    Verdict.UNSUPPORTED,
+                    "the " + cell.engine() + " engine " + unloaded,
+                    expectations.get(cell).map(Expectations.Expectation::verdict).orElse(null),
+                    null,
+                    null,
+                    List.of(),
+                    null,
+                    false);
+        }
+        // the fp32 reference runs the user's model without a plugin: the host needs preparing too
+        PrecisionPlugins.prepareHost(cell.engine());
         CellMode mode =
                 inferenceOnly || !canTrain(cell.engine()) ? CellMode.INFERENCE : CellMode.TRAINING;
         CellRun run;
@@ -369,6 +414,7 @@ public final class CompatMatrix {
         private String pluginName;
         private Progress progress;
         private Predicate<MatrixCell> inChildJvm = cell -> false;
+        private long childJvmSecondsPerCell = 300;
 
         Builder(CompatWorkload workload) {
             if (workload == null) {
@@ -498,8 +544,10 @@ public final class CompatMatrix {
          * terminates its process, e.g. bfloat16 reaching a DJL call that aborts the JVM, becomes a
          * FAIL instead of ending the run. Cells the engine refuses up front need no child. The
          * workload must have a public constructor taking its name, or none, for the child to
-         * rebuild it; the child gets this JVM's class path, its {@code ai.djl.*} and {@code
-         * org.slf4j.*} system properties and its environment.
+         * rebuild it; the child gets this JVM's class path, its {@code ai.djl.*}, {@code
+         * djl.precision.*} and {@code org.slf4j.*} system properties and its environment. A child
+         * that dies names the signal, the native frame and HotSpot's fatal error report in the
+         * failed cell; one that spends longer than {@link #optChildJvmTimeout} on a cell is killed.
          *
          * @param inChildJvm selects the cells, e.g. {@code cell ->
          *     cell.variant().precision().isBfloat16()}
@@ -509,6 +557,23 @@ public final class CompatMatrix {
         public Builder optChildJvm(Predicate<MatrixCell> inChildJvm) {
             ChildJvmCells.checkRebuildable(workload);
             this.inChildJvm = inChildJvm;
+            return this;
+        }
+
+        /**
+         * Sets how long a child JVM may spend on one cell (the first one includes its start)
+         * before it is killed and the cell fails; 300 seconds by default.
+         *
+         * @param perCell the time per cell, at least one second
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than one second
+         */
+        public Builder optChildJvmTimeout(Duration perCell) {
+            if (perCell.getSeconds() < 1) {
+                throw new IllegalArgumentException(
+                        "a child JVM's timeout per cell must be at least 1 second, not " + perCell);
+            }
+            this.childJvmSecondsPerCell = perCell.getSeconds();
             return this;
         }
 

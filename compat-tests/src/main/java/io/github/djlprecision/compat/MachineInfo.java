@@ -2,6 +2,7 @@ package io.github.djlprecision.compat;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
 import ai.djl.util.cuda.CudaUtils;
 
 import io.github.djlprecision.spi.PrecisionPluginProvider;
@@ -81,7 +82,12 @@ public record MachineInfo(
         Map<String, String> cpu = firstProcessor();
         Map<String, String> engines = new LinkedHashMap<>();
         for (String name : new TreeSet<>(Engine.getAllEngines())) {
-            engines.put(name, Engine.getEngine(name).getVersion());
+            try {
+                engines.put(name, Engine.getEngine(name).getVersion());
+            } catch (EngineException | LinkageError e) {
+                // e.g. TensorFlow's natives missing offline: the report says so, the run goes on
+                engines.put(name, "not loaded (" + e.getMessage() + ")");
+            }
         }
         Map<String, String> providers = new LinkedHashMap<>();
         for (PrecisionPluginProvider provider : PrecisionPlugins.providers()) {

@@ -7,7 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 
+import io.github.djlprecision.compat.report.CompatReport;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import java.util.List;
 import java.util.Set;
@@ -35,14 +44,57 @@ class ChildJvmCellsTest {
             assertTrue(
                     halted.reason()
                             .startsWith(
-                                    "unexpected end of the child JVM running this cell: exit"
-                                            + " status 134 (SIGABRT: the process aborted)"),
+                                    "unexpected end of the child JVM running this cell: SIGABRT"
+                                            + " (from the exit status); exit status 134"),
                     halted.reason());
             assertNull(halted.metrics());
         }
         // the reference ran here, unharmed
         CellResult reference = matrix.run(cell("32-true"));
         assertEquals(Verdict.PASS, reference.verdict(), reference::describe);
+    }
+
+    @Test
+    void cellKilledByARealSignalNamesSignalFrameAndReportAndTheReportIsWritten(@TempDir Path dir)
+            throws Exception {
+        CompatMatrix matrix =
+                CompatMatrix.builder(new MisbehavesOnFloat16Workload(MisbehavesOnFloat16Workload.SIGFPE))
+                        .optSelection(Selection.parse("PyTorch", "32-true,16-mixed,16-mixed/O1", "cpu"))
+                        .optChildJvm(c -> true)
+                        .build();
+        MatrixResult result = matrix.runAll();
+        CellResult died = matrix.run(cell("16-mixed"));
+        assertEquals(Verdict.FAIL, died.verdict(), died::describe);
+        assertTrue(died.reason().contains(": SIGFPE (0x8) in C  ["), died.reason());
+        assertTrue(died.reason().contains("; exit status 134; fatal error report "), died.reason());
+        assertTrue(died.reason().contains("; host: CPU "), died.reason());
+        Matcher report = Pattern.compile("fatal error report (\\S+);").matcher(died.reason());
+        assertTrue(report.find(), died.reason());
+        assertTrue(Files.isRegularFile(Path.of(report.group(1))), report.group(1));
+        // a fresh child took the next cell, and the reference ran unharmed
+        CellResult next = matrix.run(cell("16-mixed/O1"));
+        assertTrue(next.reason().contains("SIGFPE (0x8)"), next::describe);
+        assertEquals(Verdict.PASS, matrix.run(cell("32-true")).verdict());
+        Path html = CompatReport.write(result, dir);
+        assertTrue(Files.isRegularFile(html));
+        String markdown = Files.readString(dir.resolve(CompatReport.MARKDOWN));
+        assertTrue(markdown.contains("SIGFPE (0x8) in C  ["), markdown);
+        assertTrue(markdown.contains("16-mixed/O1"), markdown);
+    }
+
+    @Test
+    void hungCellIsKilledAtItsTimeoutAndFails() {
+        CompatMatrix matrix =
+                CompatMatrix.builder(new MisbehavesOnFloat16Workload(MisbehavesOnFloat16Workload.HANGS))
+                        .optSelection(Selection.parse("PyTorch", "16-mixed", "cpu"))
+                        .optChildJvm(c -> !c.variant().isReference())
+                        .optChildJvmTimeout(Duration.ofSeconds(20))
+                        .build();
+        CellResult hung = matrix.run(cell("16-mixed"));
+        assertEquals(Verdict.FAIL, hung.verdict(), hung::describe);
+        assertTrue(
+                hung.reason().contains("it ran past its timeout of 20 s per cell and was killed"),
+                hung.reason());
     }
 
     @Test

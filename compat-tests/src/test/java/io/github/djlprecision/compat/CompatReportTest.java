@@ -23,7 +23,7 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 
 /** The report from known results: what each file must show. */
-class CompatReportTest {
+public class CompatReportTest {
 
     private static CellMetrics metrics(
             double finalLoss, float[] scales, boolean[] skipped, long activationBytes) {
@@ -57,7 +57,12 @@ class CompatReportTest {
         return count;
     }
 
-    private static MatrixResult result() {
+    /**
+     * Returns a known result with cells that trained, for report tests in other packages.
+     *
+     * @return the result
+     */
+    public static MatrixResult result() {
         float nan = Float.NaN;
         CellResult full =
                 new CellResult(

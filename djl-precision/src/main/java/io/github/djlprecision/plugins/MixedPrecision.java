@@ -159,23 +159,14 @@ public class MixedPrecision implements PrecisionPlugin {
      * Restores the scale, the growth tracker and, as torch's {@code GradScaler.load_state_dict}
      * does, the saved growth, backoff and floor settings; only the choice of kernels stays as
      * configured. Saved values are validated like configured ones; without loss scaling a
-     * saved {@code scaler.} key is refused.
+     * saved {@code scaler.} key is refused, and so is any other key (the breaker's: see {@link
+     * ScalerStateDict#refuseForeignKeys}).
      */
     @Override
     public void loadStateDict(Map<String, String> state) {
+        ScalerStateDict.refuseForeignKeys(precision.value(), state, scaler != null);
         if (scaler != null) {
             ScalerStateDict.load(scaler, state);
-            return;
-        }
-        for (String key : state.keySet()) {
-            if (key.startsWith("scaler.")) {
-                throw new IllegalArgumentException(
-                        precision
-                                + " keeps no loss-scaler state (bf16 has fp32's range), but the"
-                                + " saved state has "
-                                + key
-                                + "; accepted: no scaler.* keys.");
-            }
         }
     }
 

@@ -1,7 +1,9 @@
 package io.github.djlprecision.plugins;
 
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.scaling.ScalerStateDict;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import java.util.Map;
 
 /**
  * {@code 32-true}: DJL's own fp32 training, with every hook left as it is (Lightning's base {@code
@@ -17,5 +19,11 @@ public final class SinglePrecision implements PrecisionPlugin {
     @Override
     public String getPath() {
         return "fp32";
+    }
+
+    /** Keeps no state: any saved key is refused with the reason (a stale loss scale, the breaker). */
+    @Override
+    public void loadStateDict(Map<String, String> state) {
+        ScalerStateDict.refuseForeignKeys(getPrecision().value(), state, false);
     }
 }

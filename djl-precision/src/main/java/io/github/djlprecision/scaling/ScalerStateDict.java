@@ -146,6 +146,50 @@ public final class ScalerStateDict {
         scaler.restore(new ScalerState(scale, growthTracker), builder.build());
     }
 
+    /**
+     * Refuses saved state a recipe cannot restore, with the reason, instead of dropping it: the
+     * circuit breaker's keys (the checkpoint was saved with the breaker on, and resuming without
+     * it would go back to the guarded precision and lose what the breaker found), loss-scaler keys
+     * where the recipe keeps no loss scale, and any other key.
+     *
+     * @param precision the recipe's precision, for the message
+     * @param state the saved state, keys without the {@code precision.} prefix
+     * @param scaling whether the recipe keeps loss-scaler state (its {@code scaler.} keys pass)
+     * @throws IllegalArgumentException naming the key and what is accepted
+     */
+    public static void refuseForeignKeys(String precision, Map<String, String> state, boolean scaling) {
+        for (String key : state.keySet()) {
+            if (key.startsWith("breaker.") || key.startsWith("rung.")) {
+                throw new IllegalArgumentException(
+                        "The checkpoint was saved with the precision circuit breaker on"
+                                + " (precision.breaker.active="
+                                + state.get("breaker.active")
+                                + "); without it, training would go back to "
+                                + precision
+                                + " and lose the breaker's state. Resume with the breaker on"
+                                + " (PrecisionConfig.Builder.optDecorator(PrecisionBreakerConfig...)),"
+                                + " or remove the precision.breaker.* and precision.rung.*"
+                                + " properties to resume "
+                                + precision
+                                + " without it; accepted: "
+                                + (scaling ? "scaler.* keys." : "no keys."));
+            }
+            if (scaling && key.startsWith(PREFIX)) {
+                continue;
+            }
+            throw new IllegalArgumentException(
+                    precision
+                            + (key.startsWith(PREFIX)
+                                    ? " keeps no loss-scaler state"
+                                    : " keeps no saved state under " + key)
+                            + ", but the saved state has "
+                            + key
+                            + "; accepted: "
+                            + (scaling ? "scaler.* keys." : "no scaler.* keys.")
+                            + " Remove the stale property to resume.");
+        }
+    }
+
     /** Parses and validates a value; either failure is reported with the accepted range. */
     private static <T> T check(
             Map<String, String> state,

@@ -50,16 +50,36 @@ public final class PrecisionPlugins {
     }
 
     /**
+     * Runs every {@link EngineHostGuard} of an engine, so that what the host needs (e.g. a native
+     * backend switched off where it crashes) is in place before the engine's first operation.
+     * {@link #create} calls it; entry points that run a user's model without a plugin call it
+     * themselves.
+     *
+     * @param engineName the engine's name, e.g. {@code "PyTorch"}
+     */
+    public static void prepareHost(String engineName) {
+        ServiceLoader.load(EngineHostGuard.class)
+                .forEach(
+                        guard -> {
+                            if (guard.supportsEngine(engineName)) {
+                                guard.prepare();
+                            }
+                        });
+    }
+
+    /**
      * Builds the plugin for a request, wrapped in the decorators its settings name, checking
      * everything that can be checked before native work starts.
      *
      * @param request what to build for
      * @return the plugin
      * @throws UnsupportedPrecisionException listing every problem found, each with what to use
-     *     instead: a GPU the engine cannot see (reported alone); else no provider, what the
-     *     provider refuses, what a decorator refuses, clipping the recipe cannot do
+     *     instead: a GPU the engine cannot see (reported alone); else no provider, a provider whose
+     *     plugin serves another precision than the requested one, what the provider refuses, what
+     *     a decorator refuses, clipping the recipe cannot do
      */
     public static PrecisionPlugin create(PluginRequest request) {
+        prepareHost(request.engineName());
         List<String> unavailable = unavailableDevices(request);
         if (!unavailable.isEmpty()) {
             throw new UnsupportedPrecisionException(unavailable);
@@ -67,7 +87,27 @@ public final class PrecisionPlugins {
         List<String> problems = new ArrayList<>();
         PrecisionPlugin plugin = null;
         try {
-            plugin = select(request).create(request);
+            PrecisionPluginProvider provider = select(request);
+            plugin = provider.create(request);
+            Precision asked = request.config().getPrecision();
+            if (plugin.getPrecision() != asked) {
+                // e.g. optPluginName naming a provider of another precision: it would train that one
+                problems.add(
+                        "The precision plugin provider '"
+                                + provider.getName()
+                                + "' made a plugin for '"
+                                + plugin.getPrecision()
+                                + "', not for the requested '"
+                                + asked
+                                + "' (it serves "
+                                + provider.getPrecisions().stream()
+                                        .map(Precision::value)
+                                        .sorted()
+                                        .collect(Collectors.toList())
+                                + "). Name a provider that serves '"
+                                + asked
+                                + "', or drop optPluginName to let the installed providers choose.");
+            }
         } catch (UnsupportedPrecisionException e) {
             problems.addAll(e.getProblems());
         }

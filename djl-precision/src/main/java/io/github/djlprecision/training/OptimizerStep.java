@@ -132,15 +132,14 @@ final class OptimizerStep {
     }
 
     /** The gradient of every entry on every device; the first device's hold the sum. */
-    private static NDArray[][] gradients(
+    private NDArray[][] gradients(
             List<PrecisionParameterStore.Entry> entries, NDManager scope) {
         NDArray[][] gradients = new NDArray[entries.size()][];
         for (int i = 0; i < entries.size(); i++) {
             PrecisionParameterStore.Entry entry = entries.get(i);
             gradients[i] = new NDArray[entry.devices()];
             for (int d = 0; d < entry.devices(); d++) {
-                NDArray gradient = entry.computed(d).getGradient();
-                gradient.attach(scope);
+                NDArray gradient = ofParameterType(entry.computed(d), scope);
                 gradients[i][d] = gradient;
                 if (d > 0) {
                     NDArray moved = gradient.toDevice(gradients[i][0].getDevice(), false);
@@ -150,6 +149,25 @@ final class OptimizerStep {
             }
         }
         return gradients;
+    }
+
+    /**
+     * The gradient of an array, in the array's type. For a parameter no loss depended on this step
+     * (an unused branch or head), DJL hands out float32 zeros whatever the parameter's type; those
+     * become zeros of the parameter's type, so that every parameter updates as under DJL's own
+     * trainer (with a zero gradient) and no kernel meets mixed types.
+     */
+    private NDArray ofParameterType(NDArray computed, NDManager scope) {
+        NDArray gradient = computed.getGradient();
+        gradient.attach(scope);
+        if (gradient.getDataType() == computed.getDataType()) {
+            return gradient;
+        }
+        // cloned, not converted: no DJL call hands native code a type it cannot map (bfloat16)
+        NDArray zeros = computed.duplicate();
+        zeros.attach(scope);
+        kernels.zero(List.of(zeros));
+        return zeros;
     }
 
     /** DJL's own first-step check, read in fp32 so that it also works for fp64 gradients. */
@@ -163,9 +181,22 @@ final class OptimizerStep {
         }
         try (NDArray total = NDArrays.stack(sums).sum()) {
             if (total.getFloat() == 0f) {
+                // a tiny loss scale underflows the scaled loss's gradients to 0: say so
+                String scale =
+                        plugin.getLossScale()
+                                .map(
+                                        s ->
+                                                " The loss scale is "
+                                                        + s.getFloat()
+                                                        + ": a scaled loss that small can"
+                                                        + " underflow every gradient to 0; raise"
+                                                        + " GradScalerConfig's initial scale and"
+                                                        + " floor (optInitScale, optMinScale).")
+                                .orElse("");
                 throw new IllegalStateException(
                         "Gradient values are all zeros, please call gradientCollector.backward() on"
-                                + " your target NDArray (usually loss), before calling step()");
+                                + " your target NDArray (usually loss), before calling step()."
+                                + scale);
             }
         } finally {
             sums.close();

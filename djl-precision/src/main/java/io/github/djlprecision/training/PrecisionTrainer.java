@@ -59,12 +59,15 @@ import org.slf4j.LoggerFactory;
  * all devices summed on the first, the plugin's unscale-and-check, clipping, the optimizer's update
  * through DJL's {@code ParameterStore} (or the plugin's fused optimizer) unless a gradient was inf
  * or NaN, the copy of the updated values to every device, and the plugin's state update (e.g. the
- * loss scale). A skipped step leaves weights and optimizer state bit-identical.
+ * loss scale). A skipped step leaves weights, optimizer state and the buffers its forward passes
+ * updated (BatchNorm's running statistics) bit-identical.
  *
- * <p>The plugin's state is written into the model's properties (prefix {@code precision.}) at the
- * end of every epoch and of training, before any user listener runs, so DJL's {@code model.save}
- * (and {@code CheckpointsTrainingListener}) keeps it, and a trainer made from the loaded model
- * resumes with it; call {@link #writeCheckpointState()} before saving at any other time.
+ * <p>The plugin's state (the loss scale and its growth tracker: torch's {@code
+ * GradScaler.state_dict}) and the step counts are written into the model's properties (prefix
+ * {@code precision.}) after every step, so any {@code model.save} at any moment (a manual loop,
+ * DJL's {@code CheckpointsTrainingListener}) keeps them, and a trainer made from the loaded model
+ * resumes exactly where the saved one stood. That reads a few scalars from the device after every
+ * step, as DJL's own first-step check and its loss evaluators do.
  */
 public class PrecisionTrainer extends Trainer {
 
@@ -83,9 +86,6 @@ public class PrecisionTrainer extends Trainer {
     /** Values kept per metric in the metrics the trainer makes when the user set none. */
     public static final int DEFAULT_METRICS_LIMIT = 10_000;
 
-    /** Steps whose outcomes a fused optimizer leaves on the device before they are read. */
-    static final int OUTCOME_READ_INTERVAL = 100;
-
     private static final Logger logger = LoggerFactory.getLogger(PrecisionTrainer.class);
 
     private final PrecisionPlugin plugin;
@@ -97,6 +97,7 @@ public class PrecisionTrainer extends Trainer {
     private final StepRecorder recorder;
     private final LossScaleMonitor lossScaleMonitor;
     private final OptimizerStep optimizerStep;
+    private final ForwardBuffers forwardBuffers;
     private long stepIndex;
     private long skippedSteps;
     private long epochSkipped;
@@ -109,6 +110,8 @@ public class PrecisionTrainer extends Trainer {
     private final ParallelBackward parallelBackward;
     private List<Parameter> parameters;
     private volatile boolean initialized;
+    /** Whether a backward pass ran since the last step: a step without one is refused. */
+    private volatile boolean backwardSinceStep;
     private boolean closed;
     private final DeviceTopology topology;
 
@@ -139,6 +142,11 @@ public class PrecisionTrainer extends Trainer {
             plugin.onTrainerCreated(new Context());
             fused = plugin.fuseOptimizer(userConfig.getOptimizer()).orElse(null);
             recorder = new StepRecorder(getManager(), readScale());
+            if (plugin.getLossScale().isPresent()) {
+                SkipAwareDivergenceCheckTrainingListener.warnAboutDjlCheck(
+                        userConfig.getTrainingListeners(), plugin.getPrecision().value());
+            }
+            forwardBuffers = new ForwardBuffers(getManager(), plugin.getKernels());
             if (topology != null) {
                 topology.start(getManager(), List.of(devices));
             }
@@ -151,6 +159,7 @@ public class PrecisionTrainer extends Trainer {
             throw e;
         }
         own.trainer = this;
+        OpenTrainers.open(model);
         lossScaleMonitor =
                 new LossScaleMonitor(
                         precisionConfig.getLowScaleDiagnosisSteps(),
@@ -175,7 +184,8 @@ public class PrecisionTrainer extends Trainer {
      *     in fp16: {@code 16-true}, Apex O3)
      * @throws IllegalArgumentException if an argument is null, the training config names no
      *     device or one twice, or the model's saved precision state is invalid
-     * @throws IllegalStateException if the model has no block
+     * @throws IllegalStateException if the model has no block, or already has an open trainer
+     *     (close it first)
      */
     public static PrecisionTrainer newTrainer(
             Model model, TrainingConfig trainingConfig, PrecisionConfig precisionConfig) {
@@ -221,6 +231,7 @@ public class PrecisionTrainer extends Trainer {
             throw new IllegalArgumentException(
                     "The training config names a device twice: " + Arrays.toString(devices));
         }
+        OpenTrainers.checkFree(model);
         TrainerState state = TrainerState.read(model);
         PrecisionPlugin plugin =
                 PrecisionPlugins.create(
@@ -378,7 +389,7 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public NDList forward(NDList input) {
-        return inPrecision(input, in -> getModel().getBlock().forward(store, in, true));
+        return inPrecision(input, true, in -> getModel().getBlock().forward(store, in, true));
     }
 
     /**
@@ -391,7 +402,8 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public NDList forward(NDList data, NDList labels) {
-        return inPrecision(data, in -> getModel().getBlock().forward(store, in, labels, null));
+        return inPrecision(
+                data, true, in -> getModel().getBlock().forward(store, in, labels, null));
     }
 
     /**
@@ -404,10 +416,12 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public NDList evaluate(NDList input) {
-        return inPrecision(input, in -> getModel().getBlock().forward(store, in, false, null));
+        return inPrecision(
+                input, false, in -> getModel().getBlock().forward(store, in, false, null));
     }
 
-    private NDList inPrecision(NDList input, UnaryOperator<NDList> forward) {
+    private NDList inPrecision(NDList input, boolean training, UnaryOperator<NDList> forward) {
+        checkOpen();
         if (!initialized) {
             if (!getModel().getBlock().isInitialized()) {
                 throw new IllegalStateException(
@@ -424,6 +438,9 @@ public class PrecisionTrainer extends Trainer {
         long begin = System.nanoTime();
         NDList converted = plugin.convertInput(input);
         Device device = converted.isEmpty() ? devices[0] : converted.head().getDevice();
+        if (training) {
+            forwardBuffers.capture(device, buffersOn(device));
+        }
         NDList output;
         try (ForwardContext ignored = plugin.forwardContext(device)) {
             output = forward.apply(converted);
@@ -448,11 +465,13 @@ public class PrecisionTrainer extends Trainer {
      */
     @Override
     public GradientCollector newGradientCollector() {
+        checkOpen();
         GradientCollector collector = super.newGradientCollector();
         return new GradientCollector() {
             @Override
             public void backward(NDArray target) {
                 NDArray prepared = plugin.preBackward(target);
+                backwardSinceStep = true;
                 if (topology != null) {
                     topology.backward(prepared, collector::backward);
                     if (prepared != target) {
@@ -502,19 +521,19 @@ public class PrecisionTrainer extends Trainer {
      * Runs one optimizer step for every precision in the same order (see the class comment) and
      * records its outcome: the {@link #METRIC_LOSS_SCALE}, {@link #METRIC_SKIPPED_STEP} and
      * {@link #METRIC_PATH} metrics, and {@link PrecisionListener#onStepSkipped} for a skipped
-     * step. With a fused optimizer nothing is read from the device here: outcomes are read every
-     * {@value #OUTCOME_READ_INTERVAL} steps, at the end of every epoch and whenever one of this
-     * trainer's getters needs them.
+     * step; then writes the precision state into the model's properties (see the class comment).
      *
-     * @throws TrainingDivergedException once, from the first step or epoch end after the outcomes
-     *     that show {@link PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row
-     *     at the loss scale's floor were read (this step's with DJL's optimizers; with a fused
-     *     one, up to {@value #OUTCOME_READ_INTERVAL} steps later); the message names the step. The
-     *     step itself has run, and the trainer stays usable.
-     * @throws IllegalStateException before the first forward pass (nothing to update)
+     * @throws TrainingDivergedException once, from the step that makes {@link
+     *     PrecisionConfig#getLowScaleDiagnosisSteps()} overflowing steps in a row at the loss
+     *     scale's floor; the message names the step. The step itself has run, and the trainer
+     *     stays usable.
+     * @throws IllegalStateException before the first forward pass (nothing to update), or when no
+     *     backward pass ran since the last step (as torch's {@code GradScaler.step}); nothing is
+     *     updated or counted then
      */
     @Override
     public void step() {
+        checkOpen();
         awaitBackward();
         if (!initialized) {
             // DJL's own trainer fails here on the uninitialized parameter; say what to do
@@ -523,16 +542,36 @@ public class PrecisionTrainer extends Trainer {
                             + " forward and backward (EasyTrain.trainBatch does both), then step;"
                             + " nothing was updated or counted.");
         }
+        if (!backwardSinceStep) {
+            // torch's GradScaler.step raises here too ("step() has already been called since
+            // the last update()"): a second step would apply the same gradients again
+            throw new IllegalStateException(
+                    "step() without a backward pass since the last step: the gradients were"
+                            + " already applied or skipped by step "
+                            + (stepIndex - 1)
+                            + ". Run forward and backward (EasyTrain.trainBatch does both) before"
+                            + " each step; nothing was updated or counted.");
+        }
+        backwardSinceStep = false;
         long begin = System.nanoTime();
         OptimizerStep.Result result = optimizerStep.run(trainable(), stepIndex);
+        forwardBuffers.settle(result.foundInf(), result.nonFinite());
         recorder.add(stepIndex, result.foundInf(), result.nonFinite(), result.lossScale());
         result.close();
         stepIndex++;
-        if (fused == null || recorder.size() >= OUTCOME_READ_INTERVAL) {
-            resolveOutcomes();
-        }
+        writeCheckpointState();
         addMetric("step", begin);
         throwDivergence();
+    }
+
+    /** Refuses use after {@link #close()}: the plugin's and the optimizer's state are gone. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(
+                    "This PrecisionTrainer is closed: its loss scale, working copies and optimizer"
+                            + " state were released. Make a new trainer for the model to train on;"
+                            + " its saved state carries over.");
+        }
     }
 
     /** Waits for the backward passes still running on other threads (several devices). */
@@ -622,8 +661,8 @@ public class PrecisionTrainer extends Trainer {
     /**
      * Writes the precision state (the plugin's {@code stateDict()}, the step counts) into the
      * model's properties, so that the next {@code model.save} keeps it. The trainer does this by
-     * itself at the end of every epoch and of training, before any user listener; call it before
-     * a {@code model.save} at any other time.
+     * itself after every step and at the end of every epoch and of training, before any user
+     * listener, so a call is never needed before saving.
      */
     public void writeCheckpointState() {
         resolveOutcomes();
@@ -655,6 +694,26 @@ public class PrecisionTrainer extends Trainer {
             parameters = List.copyOf(getModel().getBlock().getParameters().values());
         }
         return parameters;
+    }
+
+    /** The arrays a training forward on a device may update in place (running statistics). */
+    private List<NDArray> buffersOn(Device device) {
+        List<NDArray> arrays = new ArrayList<>();
+        for (Parameter parameter : parameters()) {
+            PrecisionParameterStore.Entry entry = store.entry(parameter.getId());
+            if (entry == null || !ForwardBuffers.isBuffer(parameter)) {
+                continue;
+            }
+            for (int d = 0; d < entry.devices(); d++) {
+                if (devices[d].equals(device) && devices[d].getDeviceId() == device.getDeviceId()) {
+                    arrays.add(entry.value(d));
+                    if (entry.computed(d) != entry.value(d)) {
+                        arrays.add(entry.computed(d));
+                    }
+                }
+            }
+        }
+        return arrays;
     }
 
     /** The parameters that require a gradient now (freezing may change between steps). */
@@ -757,6 +816,7 @@ public class PrecisionTrainer extends Trainer {
             return;
         }
         closed = true;
+        OpenTrainers.close(getModel());
         try {
             if (parallelBackward != null) {
                 parallelBackward.close();
@@ -766,6 +826,7 @@ public class PrecisionTrainer extends Trainer {
             try {
                 store.sync();
                 recorder.close();
+                forwardBuffers.close();
                 if (fused != null) {
                     fused.close();
                 }

@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * The outcomes of steps whose non-finite flag and loss scale are still on the device. A step with
- * a fused optimizer never reads them; they are kept as small device copies and read for many
- * steps at once, so that reporting costs one device read per batch of steps, not one per step.
+ * a fused optimizer does not read them itself; they are kept as small device copies and read
+ * together, one device read for the flags and one for the scales of every pending step.
  */
 final class StepRecorder implements AutoCloseable {
 

@@ -2,6 +2,7 @@ package io.github.djlprecision.training;
 
 import ai.djl.Model;
 import io.github.djlprecision.Precision;
+import io.github.djlprecision.WeightConversion;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -22,6 +23,8 @@ record TrainerState(String precision, long steps, long skipped, Map<String, Stri
     private static final String VALUE = "value";
     private static final String STEPS = "steps";
     private static final String SKIPPED = "skipped";
+    private static final String WEIGHTS =
+            WeightConversion.PROPERTY.substring(PREFIX.length());
 
     /**
      * Reads and validates the state a model carries; reads nothing native.
@@ -39,6 +42,8 @@ record TrainerState(String precision, long steps, long skipped, Map<String, Stri
                                 all.put(k.substring(PREFIX.length()), v);
                             }
                         });
+        // the inference conversion's marker, not the trainer's state
+        all.remove(WEIGHTS);
         String precision = all.remove(VALUE);
         if (precision == null) {
             return new TrainerState(null, 0, 0, Map.of());
@@ -58,11 +63,21 @@ record TrainerState(String precision, long steps, long skipped, Map<String, Stri
     }
 
     /**
-     * Writes the state into a model's properties.
+     * Writes the state into a model's properties, removing every other trainer key under {@code
+     * precision.}.
      *
      * @param model the model
      */
     void write(Model model) {
+        // keys of an earlier state (a loss scale saved in another precision, the breaker's) go:
+        // the properties hold exactly the state the trainer accepts on resume
+        model.getProperties()
+                .keySet()
+                .removeIf(
+                        key ->
+                                key.startsWith(PREFIX)
+                                        && !key.equals(WeightConversion.PROPERTY)
+                                        && !pluginState.containsKey(key.substring(PREFIX.length())));
         model.setProperty(PREFIX + VALUE, precision);
         model.setProperty(PREFIX + STEPS, Long.toString(steps));
         model.setProperty(PREFIX + SKIPPED, Long.toString(skipped));

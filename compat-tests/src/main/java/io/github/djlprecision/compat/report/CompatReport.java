@@ -46,14 +46,33 @@ public final class CompatReport {
      * @throws IOException if a file cannot be written
      */
     public static Path write(ReportContents contents, Path directory) throws IOException {
+        return write(contents, directory, SectionPlots::draw);
+    }
+
+    /** Draws one section's plots, e.g. {@link SectionPlots#draw}. */
+    @FunctionalInterface
+    interface Plotter {
+        SectionPlots draw(MatrixResult result, String prefix) throws IOException;
+    }
+
+    /**
+     * Writes a report with a given plotter. A plotter that throws an {@link Error} or a runtime
+     * exception (a JRE without fonts or {@code libharfbuzz} throws {@link UnsatisfiedLinkError}
+     * from Java2D) leaves its sections without plots, saying why; the rest is written.
+     */
+    static Path write(ReportContents contents, Path directory, Plotter plotter) throws IOException {
         // charts render off-screen: CI machines have no display
         System.setProperty("java.awt.headless", "true");
         Files.createDirectories(directory);
         boolean single = contents.workloads().size() == 1 && contents.architectures().isEmpty();
         Map<String, SectionPlots> plots = new LinkedHashMap<>();
         for (MatrixResult workload : contents.workloads()) {
-            SectionPlots section =
-                    SectionPlots.draw(workload, single ? "" : workload.workloadName() + "-");
+            SectionPlots section;
+            try {
+                section = plotter.draw(workload, single ? "" : workload.workloadName() + "-");
+            } catch (LinkageError | InternalError | RuntimeException e) {
+                section = SectionPlots.notDrawn(e);
+            }
             plots.put(workload.workloadName(), section);
             for (Map.Entry<String, byte[]> plot : section.files().entrySet()) {
                 Files.write(directory.resolve(plot.getKey()), plot.getValue());

@@ -122,6 +122,10 @@ final class HtmlReport {
                 "<p class=\"muted\">Loss and accuracy: whole training set after training, in the"
                         + " cell's precision; test accuracy on held-out data. Step time: median"
                         + " wall time of a training step, information only.</p>\n");
+        if (plots != null && plots.missing() != null) {
+            heading(level, "Plots");
+            h.append("<p class=\"muted\">").append(esc(plots.missing())).append("</p>\n");
+        }
         if (plots != null && !plots.files().isEmpty()) {
             heading(level, "Plots");
             h.append("<div class=\"plots\">\n");

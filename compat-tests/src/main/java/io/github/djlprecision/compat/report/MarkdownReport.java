@@ -116,6 +116,9 @@ final class MarkdownReport {
                     .append('\n');
         }
         md.append('\n');
+        if (plots != null && plots.missing() != null) {
+            md.append(level).append(" Plots\n\n").append(plots.missing()).append("\n\n");
+        }
         if (plots != null && !plots.files().isEmpty()) {
             md.append(level).append(" Plots\n\n");
             plots.captions()

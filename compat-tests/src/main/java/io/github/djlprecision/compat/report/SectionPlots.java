@@ -16,8 +16,27 @@ import java.util.Map;
  *
  * @param files file name to PNG bytes, in the order the report shows them
  * @param captions file name to the plot's one-line caption
+ * @param missing why the plots could not be drawn, or null when they were
  */
-record SectionPlots(Map<String, byte[]> files, Map<String, String> captions) {
+record SectionPlots(Map<String, byte[]> files, Map<String, String> captions, String missing) {
+
+    /**
+     * Returns no plots, saying why: e.g. a JRE without fonts or {@code libharfbuzz}, where Java2D
+     * throws {@link UnsatisfiedLinkError} from {@code libfontmanager} while drawing text.
+     *
+     * @param error what drawing threw
+     * @return no plots, with the reason
+     */
+    static SectionPlots notDrawn(Throwable error) {
+        return new SectionPlots(
+                Map.of(),
+                Map.of(),
+                "plots not drawn: this JRE cannot render charts ("
+                        + error.getClass().getSimpleName()
+                        + ": "
+                        + error.getMessage()
+                        + "); everything else in the report is complete");
+    }
 
     /**
      * Draws a section's plots.
@@ -70,6 +89,6 @@ record SectionPlots(Map<String, byte[]> files, Map<String, String> captions) {
             files.put(prefix + "memory.png", ReportCharts.memory(probed));
             captions.put(prefix + "memory.png", "Memory per precision");
         }
-        return new SectionPlots(files, captions);
+        return new SectionPlots(files, captions, null);
     }
 }

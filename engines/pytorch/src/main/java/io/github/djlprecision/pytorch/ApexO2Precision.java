@@ -58,7 +58,7 @@ final class ApexO2Precision extends MixedPrecision {
 
     @Override
     public String getPath() {
-        return super.getPath() + fusion.describe();
+        return super.getPath() + fusion.describe() + LibTorchHostGuard.pathNote();
     }
 
     @Override

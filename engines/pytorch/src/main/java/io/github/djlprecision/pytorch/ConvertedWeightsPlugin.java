@@ -47,7 +47,7 @@ final class ConvertedWeightsPlugin implements PrecisionPlugin {
 
     @Override
     public String getPath() {
-        return path;
+        return path + LibTorchHostGuard.pathNote();
     }
 
     /** The weights are fp16; norm layers stay fp32. */

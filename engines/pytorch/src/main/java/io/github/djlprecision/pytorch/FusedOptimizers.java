@@ -1,5 +1,6 @@
 package io.github.djlprecision.pytorch;
 
+import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.optimizer.Optimizer;
 import io.github.djlprecision.OptimizerFusion;
@@ -17,17 +18,21 @@ final class FusedOptimizers {
     private final OptimizerFusion mode;
     private final LibTorchAmp amp;
     private final DataType parameterType;
+    private final Device device;
     private String name;
 
     /**
      * @param mode the user's setting
      * @param amp LibTorch's bridge, or null when it is unavailable (nothing is fused then)
      * @param parameterType the type of the parameters the optimizer updates
+     * @param device the device they are on: CUDA's kernels take fp16 parameters, the CPU's not
      */
-    FusedOptimizers(OptimizerFusion mode, LibTorchAmp amp, DataType parameterType) {
+    FusedOptimizers(
+            OptimizerFusion mode, LibTorchAmp amp, DataType parameterType, Device device) {
         this.mode = mode;
         this.amp = amp;
         this.parameterType = parameterType;
+        this.device = device;
     }
 
     /**
@@ -45,12 +50,14 @@ final class FusedOptimizers {
         if (amp == null || !amp.hasFusedOptimizers()) {
             return refuse("this LibTorch has no fused optimizer kernels.");
         }
-        if (parameterType == DataType.FLOAT16) {
-            // seen: LibTorch 2.7.1's vectorised CPU _fused_sgd_ leaves fp16 parameters unchanged
+        if (parameterType == DataType.FLOAT16 && !device.isGpu()) {
+            // seen: LibTorch 2.7.1's vectorised CPU _fused_sgd_ leaves fp16 parameters unchanged;
+            // the CUDA kernels compute fp16 parameters in fp32 (torch's SGD(fused=True) on .half())
             return refuse(
-                    "the parameters are float16, and LibTorch's fused kernels are not trusted on"
-                            + " them (2.7.1's CPU fused SGD leaves float16 parameters unchanged);"
-                            + " fp32 and fp64 parameters (and Apex O2's fp32 masters) fuse.");
+                    "the parameters are float16 on the CPU, and LibTorch's CPU fused kernels are"
+                            + " not trusted on them (2.7.1's CPU fused SGD leaves float16"
+                            + " parameters unchanged); on CUDA, and with fp32 and fp64 parameters"
+                            + " (and Apex O2's fp32 masters), they fuse.");
         }
         DjlOptimizerSettings settings;
         try {

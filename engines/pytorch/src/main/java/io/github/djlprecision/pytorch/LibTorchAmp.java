@@ -133,17 +133,28 @@ final class LibTorchAmp {
     }
 
     private static LibTorchAmp load() {
-        Engine.getEngine("PyTorch"); // loads libtorch, so that LibUtils knows where it is
-        Path lib = Path.of(LibUtils.getLibtorchPath(), System.mapLibraryName("torch_cpu"));
-        if (!Files.isRegularFile(lib)) {
-            throw new LibTorchUnavailableException("libtorch_cpu not found at " + lib);
-        }
+        Path lib = libtorchCpu();
         try {
             return new LibTorchAmp(NativeLibrary.getInstance(lib.toString()));
         } catch (UnsatisfiedLinkError e) {
             throw new LibTorchUnavailableException(
                     "LibTorch at " + lib + " lacks an autocast or GradScaler symbol: " + e.getMessage());
         }
+    }
+
+    /**
+     * Returns the {@code libtorch_cpu} DJL loaded, loading the engine first.
+     *
+     * @return the library's path
+     * @throws LibTorchUnavailableException if it is not there
+     */
+    static Path libtorchCpu() {
+        Engine.getEngine("PyTorch"); // loads libtorch, so that LibUtils knows where it is
+        Path lib = Path.of(LibUtils.getLibtorchPath(), System.mapLibraryName("torch_cpu"));
+        if (!Files.isRegularFile(lib)) {
+            throw new LibTorchUnavailableException("libtorch_cpu not found at " + lib);
+        }
+        return lib;
     }
 
     static byte deviceType(Device device) {

@@ -15,7 +15,8 @@ import java.util.List;
  * _amp_update_scale_} and {@code clamp_min_} move the scale on the device, and {@code
  * _foreach_zero_} and {@code _foreach_copy_} clear and copy whole lists. Nothing is read from the
  * device and no Java data is copied to it. A LibTorch without the foreach or clamp kernels gets
- * plain DJL operations for those.
+ * plain DJL operations for those. Every call's arguments are checked first ({@link
+ * KernelArguments}): a kernel that threw would end the JVM.
  */
 final class LibTorchAmpKernels implements AmpKernels {
 
@@ -34,6 +35,7 @@ final class LibTorchAmpKernels implements AmpKernels {
 
     @Override
     public void unscaleAndCheck(List<NDArray> gradients, NDArray foundInf, NDArray invScale) {
+        KernelArguments.unscaleAndCheck(gradients, foundInf, invScale);
         if (!gradients.isEmpty()) {
             amp.nonFiniteCheckAndUnscale(handles(gradients), handle(foundInf), handle(invScale));
         }
@@ -46,6 +48,7 @@ final class LibTorchAmpKernels implements AmpKernels {
             NDArray foundInf,
             NDArray minScale,
             GradScalerConfig config) {
+        KernelArguments.updateScale(scale, growthTracker, foundInf, minScale);
         amp.updateScale(
                 handle(scale),
                 handle(growthTracker),
@@ -62,6 +65,7 @@ final class LibTorchAmpKernels implements AmpKernels {
 
     @Override
     public void zero(List<NDArray> arrays) {
+        KernelArguments.zero(arrays);
         if (!amp.hasForeachKernels()) {
             DjlAmpKernels.INSTANCE.zero(arrays);
         } else if (!arrays.isEmpty()) {
@@ -71,6 +75,7 @@ final class LibTorchAmpKernels implements AmpKernels {
 
     @Override
     public void copy(List<NDArray> sources, List<NDArray> targets) {
+        KernelArguments.copy(sources, targets);
         if (!amp.hasForeachKernels()) {
             DjlAmpKernels.INSTANCE.copy(sources, targets);
         } else if (!sources.isEmpty()) {

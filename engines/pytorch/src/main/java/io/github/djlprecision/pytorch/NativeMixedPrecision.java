@@ -68,7 +68,8 @@ final class NativeMixedPrecision extends MixedPrecision {
                 + (fp32 == null ? "" : "; fp32 islands: " + fp32)
                 + fusion.describe()
                 + ")"
-                + pathTail;
+                + pathTail
+                + LibTorchHostGuard.pathNote();
     }
 
     @Override

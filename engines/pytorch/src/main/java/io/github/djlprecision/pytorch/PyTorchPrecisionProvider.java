@@ -203,7 +203,7 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
             InferencePlan inferencePlan =
                     planInference(config, recipe, device, model.getBlock(), problems);
             if (problems.isEmpty() && inferencePlan.plugin != null) {
-                return inferencePlan.plugin;
+                return ChannelsLastPlugin.wrapIfEnabled(inferencePlan.plugin, config, device, model);
             }
             if (problems.isEmpty()) {
                 // a conversion refused above leaves the parameters as they are: no second problem
@@ -230,7 +230,8 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
         if (!problems.isEmpty()) {
             throw new UnsupportedPrecisionException(problems);
         }
-        return plan.build(config, device, weightsNote, root);
+        return ChannelsLastPlugin.wrapIfEnabled(
+                plan.build(config, device, weightsNote, root), config, device, model);
     }
 
     /**
@@ -507,7 +508,8 @@ public final class PyTorchPrecisionProvider implements PrecisionPluginProvider {
                     new FusedOptimizers(
                             config.getOptimizerFusion(),
                             amp,
-                            kind == Kind.HALF ? DataType.FLOAT16 : DataType.FLOAT32);
+                            kind == Kind.HALF ? DataType.FLOAT16 : DataType.FLOAT32,
+                            device);
             Precision precision = config.getPrecision();
             AmpKernels kernels =
                     amp != null && config.getGradScaler().isFusedKernels()

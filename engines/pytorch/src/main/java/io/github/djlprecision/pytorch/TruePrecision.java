@@ -10,6 +10,8 @@ import io.github.djlprecision.plugins.GraphCasts;
 import io.github.djlprecision.spi.AmpKernels;
 import io.github.djlprecision.spi.FusedOptimizer;
 import io.github.djlprecision.spi.PrecisionPlugin;
+import io.github.djlprecision.scaling.ScalerStateDict;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -74,7 +76,13 @@ abstract class TruePrecision implements PrecisionPlugin {
 
     @Override
     public String getPath() {
-        return path + fusion.describe();
+        return path + fusion.describe() + LibTorchHostGuard.pathNote();
+    }
+
+    /** Keeps no state: any saved key is refused with the reason (a stale loss scale, the breaker). */
+    @Override
+    public void loadStateDict(Map<String, String> state) {
+        ScalerStateDict.refuseForeignKeys(precision.value(), state, false);
     }
 
     @Override

@@ -247,6 +247,11 @@ class BadInputTest {
     }
 
     @Test
+    void nullChannelsLast() {
+        assertIllegal(() -> PrecisionConfig.builder().optChannelsLast(null), "ChannelsLast must not be null", "Accepted values: AUTO, ALWAYS, NEVER");
+    }
+
+    @Test
     void nullOptimizerFusionOrAlwaysWithoutAFusedKernel() {
         assertIllegal(() -> PrecisionConfig.builder().optOptimizerFusion(null), "Accepted values: AUTO, ALWAYS, NEVER");
         DefaultTrainingConfig nag =
@@ -316,6 +321,7 @@ class BadInputTest {
         covered.put("PrecisionConfig.optLowScaleDiagnosisSteps(int)", "negativeLowScaleDiagnosisAndBadClipping");
         covered.put("PrecisionConfig.optWeightConversion(WeightConversion)", "nullWeightConversionOrAlwaysWhereNothingIsConverted");
         covered.put("PrecisionConfig.optOptimizerFusion(OptimizerFusion)", "nullOptimizerFusionOrAlwaysWithoutAFusedKernel");
+        covered.put("PrecisionConfig.optChannelsLast(ChannelsLast)", "nullChannelsLast");
         covered.put("PrecisionConfig.build()", "apexLevelWithATruePrecision nullWeightConversionOrAlwaysWhereNothingIsConverted");
         covered.put("GradScalerConfig.optInitScale(float)", "nonPositiveOrNonFiniteInitScale");
         covered.put("GradScalerConfig.optGrowthFactor(float)", "growthFactorAtMostOne");

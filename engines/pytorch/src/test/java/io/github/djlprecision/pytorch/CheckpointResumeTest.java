@@ -143,6 +143,48 @@ class CheckpointResumeTest {
         return batches;
     }
 
+    /**
+     * A {@code model.save} inside a manual loop, with the trainer still open and no call but the
+     * save, keeps the loss scale, its growth tracker and the step counts: the resumed run equals
+     * the uninterrupted one, on the default fused SGD path (which does not read the step's flag
+     * itself). Before, the state reached the model's properties only at epoch end, and the resumed
+     * run restarted from the initial scale at step 0.
+     */
+    @Test
+    void aSaveInsideAManualLoopKeepsThePrecisionState() throws Exception {
+        PrecisionConfig precision = PrecisionConfig.of("16-mixed");
+        Runs.Batch[] batches =
+                batches(NORMAL, FP16_OVERFLOW, NORMAL, NORMAL, INF, NORMAL, NORMAL, NORMAL);
+        int saveAfter = 5;
+        List<Float> losses = new ArrayList<>();
+        List<Float> scales = new ArrayList<>();
+        float[] weights;
+        try (Model model = ClassificationTask.mlp(NAME);
+                PrecisionTrainer trainer = PrecisionTrainer.newTrainer(model, sgd(), precision)) {
+            assertTrue(trainer.getPlugin().getPath().contains("fused-sgd"), trainer.getPlugin().getPath());
+            trainer.initialize(Runs.inputShape());
+            for (int i = 0; i < batches.length; i++) {
+                if (i == saveAfter) {
+                    model.save(dir, NAME);
+                }
+                losses.add(Runs.step(trainer, i, batches[i]));
+                scales.add(trainer.getLastOutcome().orElseThrow().lossScale());
+            }
+            weights = Runs.flatWeights(model);
+        }
+        assertNotEquals(65536f, scales.get(saveAfter - 1), "the saved scale is not the initial one");
+        Segment resumed;
+        try (Model model = ClassificationTask.mlp(NAME)) {
+            model.load(dir, NAME);
+            assertEquals("2", model.getProperty("precision.skipped"));
+            resumed = train(model, sgd(), precision, batches, saveAfter, batches.length);
+        }
+        int n = batches.length;
+        assertEquals(scales.subList(saveAfter, n), resumed.scales(), "loss scales");
+        assertEquals(losses.subList(saveAfter, n), resumed.losses(), "losses");
+        assertArrayEquals(weights, resumed.weights(), "final weights");
+    }
+
     @Test
     void resumedRunContinuesWithTheSavedScaleAndMatchesExactly() throws Exception {
         // the default GradScaler starts at 2^16; the bad batch at step 2 halves it, growth every 4

@@ -14,11 +14,8 @@ import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
 import io.github.djlprecision.training.PrecisionTrainer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class TruePrecisionTest {
@@ -127,20 +124,12 @@ class TruePrecisionTest {
     private record Child(int exitCode, String output) {}
 
     private static Child runChild(String mode) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process =
-                new ProcessBuilder(
-                                java,
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                "-Dai.djl.offline=true",
-                                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-                                Bf16TrueChild.class.getName(),
-                                mode)
-                        .redirectErrorStream(true)
-                        .start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish");
-        return new Child(process.exitValue(), output);
+        ChildJvm.Result result =
+                ChildJvm.run(
+                        120,
+                        List.of("-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error"),
+                        Bf16TrueChild.class,
+                        mode);
+        return new Child(result.exitCode(), result.output());
     }
 }
