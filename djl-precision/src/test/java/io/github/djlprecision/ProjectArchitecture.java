@@ -32,10 +32,12 @@ import java.util.List;
  * <pre>
  * root (value types) &lt;- spi &lt;- scaling &lt;- plugins &lt;- training, inference
  *                                              &lt;- pytorch, tensorflow, breaker
+ * root, spi &lt;- distributed (processes and hosts)
  * </pre>
  *
- * Nothing depends on {@code training}, {@code inference}, an engine or the breaker; only the
- * breaker uses Resilience4j, and its public API names none of Resilience4j's types.
+ * Nothing depends on {@code training}, {@code inference}, an engine, the breaker or {@code
+ * distributed}; only the breaker uses Resilience4j, and its public API names none of
+ * Resilience4j's types.
  */
 public final class ProjectArchitecture {
 
@@ -73,6 +75,8 @@ public final class ProjectArchitecture {
                     .definedBy(ROOT + ".tensorflow..")
                     .layer("breaker")
                     .definedBy(ROOT + ".breaker..")
+                    .layer("distributed")
+                    .definedBy(ROOT + ".distributed..")
                     .whereLayer("root")
                     .mayNotAccessAnyLayer()
                     .whereLayer("spi")
@@ -100,6 +104,10 @@ public final class ProjectArchitecture {
                     .whereLayer("breaker")
                     .mayOnlyAccessLayers("root", "spi", "scaling", "plugins")
                     .whereLayer("breaker")
+                    .mayNotBeAccessedByAnyLayer()
+                    .whereLayer("distributed")
+                    .mayOnlyAccessLayers("root", "spi")
+                    .whereLayer("distributed")
                     .mayNotBeAccessedByAnyLayer()
                     // a new package must be placed in the layering before it is used
                     .ensureAllClassesAreContainedInArchitecture();

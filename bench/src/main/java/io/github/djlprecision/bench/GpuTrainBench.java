@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.djlprecision.ChannelsLast;
 import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.distributed.LaunchEnvironment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -167,7 +168,12 @@ public final class GpuTrainBench {
         result.put("describe", bench.describe());
         BenchEnvironment.start(result, where[0]);
         if (seed != null) {
-            Engine.getInstance().setRandomSeed(seed);
+            // in a process group each rank draws its own weights (rank 0's are broadcast) and data
+            int rank =
+                    how == TrainSide.LIBRARY_PROCESS_GROUP
+                            ? LaunchEnvironment.fromEnvironment().rank()
+                            : 0;
+            Engine.getInstance().setRandomSeed(seed + rank);
         }
         try (TrainSession session = TrainSession.open(bench, batchSize, where, how, precisionConfig)) {
             NDManager manager = session.manager();

@@ -1,10 +1,15 @@
 package io.github.djlprecision.bench;
 
 import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import io.github.djlprecision.OptimizerFusion;
 import io.github.djlprecision.PrecisionConfig;
+import io.github.djlprecision.distributed.LaunchEnvironment;
+import io.github.djlprecision.distributed.ProcessGroupTopology;
 import io.github.djlprecision.inference.PrecisionBlock;
 import io.github.djlprecision.training.PrecisionTrainer;
 import java.util.LinkedHashMap;
@@ -29,6 +34,22 @@ final class LibraryEntryPoints {
      */
     static Trainer newTrainer(Model model, TrainingConfig config, PrecisionConfig precision) {
         return PrecisionTrainer.newTrainer(model, config, precision);
+    }
+
+    /**
+     * Makes a trainer through djl-precision whose replicas are the ranks of a launch ({@code
+     * RANK}, {@code WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT} set by {@code
+     * bin/djlp-run}); the trainer closes the process group.
+     *
+     * @param model the model, block set, parameters not yet created
+     * @param config the training config, one device
+     * @param precision the precision
+     * @return the trainer
+     */
+    static Trainer newTrainerInProcessGroup(
+            Model model, TrainingConfig config, PrecisionConfig precision) {
+        return PrecisionTrainer.newTrainer(
+                model, config, precision, ProcessGroupTopology.fromEnvironment());
     }
 
     /**
@@ -66,8 +87,24 @@ final class LibraryEntryPoints {
                     .getLastOutcome()
                     .filter(outcome -> !Float.isNaN(outcome.lossScale()))
                     .ifPresent(outcome -> facts.put("loss_scale", outcome.lossScale()));
+            if (LaunchEnvironment.isSet()) {
+                // the ranks train on different data: equal sums show one averaged update
+                facts.put("rank", LaunchEnvironment.fromEnvironment().rank());
+                facts.put("weights_sum", weightsSum(trainer));
+            }
         }
         return facts;
+    }
+
+    /** The sum of every parameter's values, in double precision. */
+    private static double weightsSum(Trainer trainer) {
+        double sum = 0;
+        for (Parameter parameter : trainer.getModel().getBlock().getParameters().values()) {
+            try (NDArray values = parameter.getArray().toType(DataType.FLOAT64, true)) {
+                sum += values.sum().getDouble();
+            }
+        }
+        return sum;
     }
 
     /**

@@ -74,6 +74,8 @@ final class TrainSession implements AutoCloseable {
                             .optDevices(devices);
             if (side == TrainSide.LIBRARY) {
                 trainer = LibraryEntryPoints.newTrainer(model, config, precision);
+            } else if (side == TrainSide.LIBRARY_PROCESS_GROUP) {
+                trainer = LibraryEntryPoints.newTrainerInProcessGroup(model, config, precision);
             } else if (side == TrainSide.LIBRARY_UNFUSED) {
                 trainer = LibraryEntryPoints.newTrainerUnfused(model, config, precision);
             } else {

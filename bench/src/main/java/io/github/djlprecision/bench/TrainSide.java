@@ -14,6 +14,12 @@ enum TrainSide {
      * OptimizerFusion.NEVER}): beside {@link #PLAIN_AUTOCAST} it shows the library's own cost.
      */
     LIBRARY_UNFUSED("library-unfused", List.of("16-mixed", "bf16-mixed")),
+    /**
+     * Through djl-precision in a process group: {@code PrecisionTrainer.newTrainer(model, config,
+     * precision, ProcessGroupTopology.fromEnvironment())}, one process per launch rank ({@code
+     * bin/djlp-run}).
+     */
+    LIBRARY_PROCESS_GROUP("library-process-group", null),
     /** Plain DJL, {@code model.newTrainer(config)}, fp32. */
     PLAIN("plain", List.of("32-true")),
     /**

@@ -10,11 +10,13 @@ import ai.djl.nn.Parameter;
 import io.github.djlprecision.GradientClipping;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.spi.AmpKernels;
+import io.github.djlprecision.spi.DeviceTopology;
 import io.github.djlprecision.spi.FusedOptimizer;
 import io.github.djlprecision.spi.PrecisionPlugin;
 import io.github.djlprecision.spi.StepContext;
 import io.github.djlprecision.spi.UnscaledGradients;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,13 +66,16 @@ final class OptimizerStep {
     private final Optional<GradientClipping> clipping;
     private final AmpKernels kernels;
     private boolean gradientsChecked;
+    private final DeviceTopology topology;
 
     OptimizerStep(
             PrecisionPlugin plugin,
             PrecisionParameterStore store,
             PrecisionParameterServer server,
             FusedOptimizer fused,
-            PrecisionConfig config) {
+            PrecisionConfig config,
+            DeviceTopology topology) {
+        this.topology = topology;
         this.plugin = plugin;
         this.store = store;
         this.server = server;
@@ -91,6 +96,9 @@ final class OptimizerStep {
         NDManager scope = store.getManager().newSubManager();
         try {
             NDArray[][] gradients = gradients(entries, scope);
+            if (topology != null) {
+                topology.reduceGradients(Arrays.asList(gradients), scope);
+            }
             List<NDArray> summed = new ArrayList<>(entries.size());
             List<Parameter> parameters = new ArrayList<>(entries.size());
             for (int i = 0; i < entries.size(); i++) {
@@ -106,6 +114,9 @@ final class OptimizerStep {
                                     new Context(parameters, summed, scope, stepIndex)),
                             scope);
             NDArray foundInf = unscaled.foundInf();
+            if (topology != null && foundInf != null) {
+                topology.agreeOnFoundInf(foundInf);
+            }
             Boolean nonFinite =
                     fused == null && foundInf != null ? foundInf.getFloat() != 0f : null;
             boolean skipped = Boolean.TRUE.equals(nonFinite);

@@ -21,6 +21,7 @@ import ai.djl.training.listener.TrainingListenerAdapter;
 import ai.djl.util.Pair;
 import io.github.djlprecision.PrecisionConfig;
 import io.github.djlprecision.UnsupportedPrecisionException;
+import io.github.djlprecision.spi.DeviceTopology;
 import io.github.djlprecision.spi.ForwardContext;
 import io.github.djlprecision.spi.FusedOptimizer;
 import io.github.djlprecision.spi.PluginContext;
@@ -113,6 +114,7 @@ public class PrecisionTrainer extends Trainer {
     /** Whether a backward pass ran since the last step: a step without one is refused. */
     private volatile boolean backwardSinceStep;
     private boolean closed;
+    private final DeviceTopology topology;
 
     private PrecisionTrainer(
             Model model,
@@ -120,9 +122,11 @@ public class PrecisionTrainer extends Trainer {
             PrecisionPlugin plugin,
             PrecisionConfig precisionConfig,
             TrainerState state,
-            OwnListener own) {
+            OwnListener own,
+            DeviceTopology topology) {
         super(model, userConfig);
         this.plugin = plugin;
+        this.topology = topology;
         this.precisionConfig = precisionConfig;
         devices = getDevices();
         parallelBackward = devices.length > 1 ? new ParallelBackward(devices.length) : null;
@@ -144,6 +148,9 @@ public class PrecisionTrainer extends Trainer {
                         userConfig.getTrainingListeners(), plugin.getPrecision().value());
             }
             forwardBuffers = new ForwardBuffers(getManager(), plugin.getKernels());
+            if (topology != null) {
+                topology.start(getManager(), List.of(devices));
+            }
         } catch (RuntimeException e) {
             // the trainer's sub-manager must not stay attached to the model's manager
             getManager().close();
@@ -161,7 +168,7 @@ public class PrecisionTrainer extends Trainer {
         nonFiniteStepLimit =
                 new NonFiniteStepLimit(
                         precisionConfig.getNonFiniteStepLimit(), plugin.getPrecision().value());
-        optimizerStep = new OptimizerStep(plugin, store, server, fused, precisionConfig);
+        optimizerStep = new OptimizerStep(plugin, store, server, fused, precisionConfig, topology);
         // DJL's constructor told only the own listener: the user's see a complete trainer
         userConfig.addUserListeners().forEach(listener -> listener.onTrainingBegin(this));
     }
@@ -188,6 +195,30 @@ public class PrecisionTrainer extends Trainer {
      */
     public static PrecisionTrainer newTrainer(
             Model model, TrainingConfig trainingConfig, PrecisionConfig precisionConfig) {
+        return newTrainer(model, trainingConfig, precisionConfig, null);
+    }
+
+    /**
+     * Makes a trainer whose replicas live where a device topology puts them, e.g. one process per
+     * device in a process group: as {@link #newTrainer(Model, TrainingConfig, PrecisionConfig)},
+     * and the topology shares each loss, reduces the gradients, agrees on the non-finite flag and
+     * makes every replica start from the same parameters. The trainer closes the topology.
+     *
+     * @param model the model, with its block set
+     * @param trainingConfig the user's training config
+     * @param precisionConfig the precision to train in
+     * @param topology where the replicas are; null for this process's devices
+     * @return the trainer
+     * @throws UnsupportedPrecisionException as {@link #newTrainer(Model, TrainingConfig,
+     *     PrecisionConfig)}
+     * @throws IllegalArgumentException as {@link #newTrainer(Model, TrainingConfig,
+     *     PrecisionConfig)}, or when the topology refuses the training devices
+     */
+    public static PrecisionTrainer newTrainer(
+            Model model,
+            TrainingConfig trainingConfig,
+            PrecisionConfig precisionConfig,
+            DeviceTopology topology) {
         if (model == null || trainingConfig == null || precisionConfig == null) {
             throw new IllegalArgumentException(
                     "model, trainingConfig and precisionConfig must not be null");
@@ -269,7 +300,8 @@ public class PrecisionTrainer extends Trainer {
                     plugin,
                     precisionConfig,
                     state,
-                    own);
+                    own,
+                    topology);
         } catch (RuntimeException e) {
             plugin.close();
             throw e;
@@ -342,6 +374,13 @@ public class PrecisionTrainer extends Trainer {
                                 + "; create the model on the first training device"
                                 + " (Model.newInstance(name, device)).");
             }
+        }
+        if (topology != null) {
+            List<NDArray> values = new ArrayList<>();
+            for (Parameter parameter : parameters()) {
+                values.add(parameter.getArray());
+            }
+            topology.broadcastParameters(values);
         }
         plugin.convertModule(model);
         for (Parameter parameter : parameters()) {
@@ -446,6 +485,13 @@ public class PrecisionTrainer extends Trainer {
             public void backward(NDArray target) {
                 NDArray prepared = plugin.preBackward(target);
                 backwardSinceStep = true;
+                if (topology != null) {
+                    topology.backward(prepared, collector::backward);
+                    if (prepared != target) {
+                        prepared.close();
+                    }
+                    return;
+                }
                 if (parallelBackward == null) {
                     // one device
                     collector.backward(prepared);
@@ -803,6 +849,9 @@ public class PrecisionTrainer extends Trainer {
                 }
             } finally {
                 plugin.close();
+                if (topology != null) {
+                    topology.close();
+                }
             }
         }
     }
