@@ -68,6 +68,11 @@ public abstract class ForwardingPrecisionPlugin implements PrecisionPlugin {
     }
 
     @Override
+    public void restoreModule(Model model) {
+        delegate().restoreModule(model);
+    }
+
+    @Override
     public NDArray convertParameter(Parameter parameter, NDArray value) {
         return delegate().convertParameter(parameter, value);
     }
